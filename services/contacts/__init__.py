@@ -1,0 +1,1 @@
+"""Contacts service: owns accounts, fields and contacts; serves selections and bulk apply."""

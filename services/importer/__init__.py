@@ -1,0 +1,1 @@
+"""Importer service: upload, prepare, confirm and validate, start, ID-keyed updates."""

@@ -1,0 +1,77 @@
+"""How a contact value is written into a spreadsheet cell, per locale.
+
+The export writes cells with these functions; the importer's parsers accept everything
+they produce (and more), so that an untouched export re-imports with no change. The
+round trip is checked by property tests in tests/unit.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+DEFAULT_LOCALE = "pt-BR"
+SUPPORTED_LOCALES = ("pt-BR", "en")
+DEFAULT_TIMEZONE = "America/Sao_Paulo"
+
+# OWASP "CSV injection": a cell that starts with one of these may be run as a formula by
+# a spreadsheet program that opens a CSV.
+FORMULA_TRIGGERS = frozenset("=+-@\t\r")
+_QUOTE = "'"
+
+
+def escape_formula(text: str) -> str:
+    """Neutralises a CSV text cell that a spreadsheet could read as a formula.
+
+    The rule is a bijection so that `unescape_formula` restores every value exactly: a
+    leading quote is added before a trigger character, and before a value that already
+    starts with a quote followed by a trigger or another quote (else that value would be
+    mistaken for an escaped one on the way back).
+    """
+    if not text:
+        return text
+    if text[0] in FORMULA_TRIGGERS or _starts_like_escaped(text):
+        return _QUOTE + text
+    return text
+
+
+def unescape_formula(text: str) -> str:
+    """Undoes `escape_formula`; any other text is returned unchanged."""
+    if _starts_like_escaped(text):
+        return text[1:]
+    return text
+
+
+def _starts_like_escaped(text: str) -> bool:
+    return len(text) > 1 and text[0] == _QUOTE and (text[1] in FORMULA_TRIGGERS or text[1] == _QUOTE)
+
+
+def format_boolean(value: bool, locale: str = DEFAULT_LOCALE) -> str:
+    if locale == "en":
+        return "Yes" if value else "No"
+    return "SIM" if value else "NÃO"
+
+
+def format_decimal(value: Decimal, locale: str = DEFAULT_LOCALE) -> str:
+    """Plain notation, no thousands separator (Excel and LibreOffice read it as a number
+    in a pt-BR locale); a comma for the decimal mark in pt-BR."""
+    text = format(value, "f")
+    return text.replace(".", ",") if locale != "en" else text
+
+
+def format_date(value: date, locale: str = DEFAULT_LOCALE) -> str:
+    return value.strftime("%Y-%m-%d" if locale == "en" else "%d/%m/%Y")
+
+
+def to_local(value: datetime, timezone: str = DEFAULT_TIMEZONE) -> datetime:
+    """A stored (aware) instant in the account's time zone, naive, to the second:
+    spreadsheets have no time zones and users read local time."""
+    return value.astimezone(ZoneInfo(timezone)).replace(tzinfo=None, microsecond=0)
+
+
+def format_datetime(
+    value: datetime, locale: str = DEFAULT_LOCALE, timezone: str = DEFAULT_TIMEZONE
+) -> str:
+    local = to_local(value, timezone)
+    return local.strftime("%Y-%m-%d %H:%M:%S" if locale == "en" else "%d/%m/%Y %H:%M:%S")

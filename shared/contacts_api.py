@@ -1,0 +1,169 @@
+"""The contacts service's internal API, used by the export and importer services.
+
+Only the contacts service touches contact data. The other services reach it over HTTP
+(documented in its OpenAPI document under the `internal` tag), authenticated with the
+deployment's internal service token:
+
+- `POST /internal/v1/tokens/introspect`: which account a user's API token names;
+- `GET  /internal/v1/accounts/{account_id}/context`: owners, stages, custom fields,
+  locale and time zone, i.e. what a sheet needs to show and resolve names;
+- `POST /internal/v1/accounts/{account_id}/selection/count`: how many contacts a
+  selection holds (the export checks the XLSX row limit before writing);
+- `POST /internal/v1/accounts/{account_id}/selection/stream`: every contact of a
+  selection in id order, as NDJSON (`ContactRecord` a line), read in one snapshot;
+- `POST /internal/v1/accounts/{account_id}/contacts/lookup`: current values of the
+  given ids, and which existing contacts hold the given emails (import validation);
+- `POST /internal/v1/accounts/{account_id}/bulk-apply`: one batch of ID-keyed updates
+  and creates, in one transaction, idempotent by `idempotency_key`.
+
+Values in `ContactRecord.custom_fields` and `BulkApplyRow.values` are canonical JSON:
+dates `YYYY-MM-DD`, datetimes ISO 8601 with offset, decimals as strings, multi-select
+as lists, `owner` as the owner's user id, `lifecycle_stage` as the stage key.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from shared.fields import FieldType
+from shared.selection import Selection
+
+INTERNAL_PREFIX = "/internal/v1"
+
+
+class TokenIntrospectionRequest(BaseModel):
+    token: str
+
+
+class TokenIntrospection(BaseModel):
+    account_id: int
+    token_id: int
+    user_id: int | None = Field(None, description="The user the token was issued for, if any.")
+    label: str | None = None
+
+
+class Owner(BaseModel):
+    id: int
+    name: str
+    email: str
+
+
+class LifecycleStage(BaseModel):
+    key: str
+    name: str
+    position: int
+
+
+class CustomFieldDefinition(BaseModel):
+    key: str
+    label: str
+    type: FieldType
+    options: list[str] = Field(default_factory=list)
+    required: bool = False
+
+
+class AccountContext(BaseModel):
+    account_id: int
+    name: str
+    locale: str = "pt-BR"
+    timezone: str = "America/Sao_Paulo"
+    owners: list[Owner]
+    lifecycle_stages: list[LifecycleStage]
+    custom_fields: list[CustomFieldDefinition]
+
+
+class ContactRecord(BaseModel):
+    """A contact as stored, with canonical values."""
+
+    id: int
+    account_id: int
+    name: str
+    emails: list[str] = Field(default_factory=list)
+    phones: list[str] = Field(default_factory=list)
+    company: str | None = None
+    job_title: str | None = None
+    lifecycle_stage: str | None = None
+    owner_id: int | None = None
+    legal_entity: bool | None = None
+    tags: list[str] = Field(default_factory=list)
+    custom_fields: dict[str, Any] = Field(default_factory=dict)
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+
+class SelectionRequest(BaseModel):
+    selection: Selection
+
+
+class SelectionCount(BaseModel):
+    count: int
+
+
+class ContactLookupRequest(BaseModel):
+    ids: list[int] = Field(default_factory=list, max_length=10_000)
+    emails: list[str] = Field(default_factory=list, max_length=10_000)
+
+
+class ContactLookup(BaseModel):
+    contacts: list[ContactRecord] = Field(description="Those of the given ids that exist in the account.")
+    email_owners: dict[str, list[int]] = Field(
+        default_factory=dict,
+        description="Lower-cased email → ids of the account's contacts that hold it.",
+    )
+
+
+class RowAction(StrEnum):
+    UPDATE = "update"
+    CREATE = "create"
+
+
+class BulkApplyRow(BaseModel):
+    row_number: int = Field(description="The spreadsheet row this change comes from (2 = first contact).")
+    action: RowAction
+    contact_id: int | None = Field(None, description="Required for `update`.")
+    values: dict[str, Any] = Field(
+        description="Field key → canonical value; only the batch's `fields` are read. "
+        "Standard keys as in shared.fields, custom fields by their key. null clears."
+    )
+    expected_version: int | None = Field(None, description="Conflict if the contact's version differs.")
+    expected_updated_at: datetime | None = Field(
+        None,
+        description="Conflict if the contact changed after this instant (compared to the second, "
+        "as spreadsheets show it).",
+    )
+
+
+class BulkApplyRequest(BaseModel):
+    idempotency_key: str = Field(description="Import id and batch number, e.g. `<uuid>:7`.")
+    import_id: str | None = None
+    requested_by: str | None = None
+    fields: list[str] = Field(description="The field keys this import writes.")
+    tag: str | None = Field(None, description="Added to every created or updated contact.")
+    rows: list[BulkApplyRow] = Field(max_length=5_000)
+
+
+class RowOutcomeKind(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    CONFLICT = "conflict"
+    FAILED = "failed"
+
+
+class RowOutcome(BaseModel):
+    row_number: int
+    outcome: RowOutcomeKind
+    contact_id: int | None = None
+    changed_fields: list[str] = Field(default_factory=list)
+    reason: str | None = None
+
+
+class BulkApplyResult(BaseModel):
+    idempotency_key: str
+    replayed: bool = Field(description="True when this batch was applied before: these are the first outcomes.")
+    outcomes: list[RowOutcome]

@@ -1,0 +1,58 @@
+"""The contact filter and selection of CONTRACT.md ("Selection"), shared by the list API,
+the export command and the contacts service's selection reads."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class ContactFilter(BaseModel):
+    """Every condition is optional; given ones are combined with AND."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    q: str | None = Field(
+        None, description="Text found in name, email, phone or company (case and accents ignored).",
+        examples=["silva"],
+    )
+    owner_ids: list[int] | None = Field(None, description="Owner (Responsável) is one of these users.")
+    lifecycle_stages: list[str] | None = Field(
+        None, description="Lifecycle stage key is one of these.", examples=[["lead", "cliente"]]
+    )
+    tags: list[str] | None = Field(None, description="Has any of these tags.")
+    legal_entity: bool | None = Field(None, description="Company (true) or person (false).")
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    updated_from: datetime | None = None
+    updated_to: datetime | None = None
+    custom: dict[str, Any] | None = Field(
+        None,
+        description="Custom field key to value; a contact matches when its value equals it "
+        "(for multi-select fields: contains it).",
+        examples=[{"segmento": "Varejo"}],
+    )
+
+
+class Selection(BaseModel):
+    """Exactly one of `ids`, `filter` or `all`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ids: list[int] | None = Field(None, description="These contacts.", max_length=100_000)
+    filter: ContactFilter | None = Field(None, description="Every contact that matches.")
+    all: Literal[True] | None = Field(None, description="Every contact of the account.")
+    exclude_ids: list[int] | None = Field(
+        None, description="With `filter` or `all`: all matching but these.", max_length=100_000
+    )
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Self:
+        given = [name for name in ("ids", "filter", "all") if getattr(self, name) is not None]
+        if len(given) != 1:
+            raise ValueError("a selection has exactly one of 'ids', 'filter' or 'all'")
+        if self.ids is not None and self.exclude_ids:
+            raise ValueError("'exclude_ids' goes with 'filter' or 'all', not with 'ids'")
+        return self

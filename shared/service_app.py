@@ -1,0 +1,149 @@
+"""What every service process has in common: a FastAPI app with `/healthz` and `/readyz`,
+the Kafka broker started and stopped with it, and a `run` that turns bad configuration
+into one clear error line instead of a stack trace.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+import uvicorn
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from faststream.kafka import KafkaBroker
+
+from shared.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+ReadinessCheck = Callable[[], Awaitable[bool]]
+READINESS_TIMEOUT_S = 2.0
+
+
+class StartupError(Exception):
+    """A dependency cannot be reached or is misconfigured: say which, in one line."""
+
+
+@dataclass
+class Readiness:
+    checks: dict[str, ReadinessCheck] = field(default_factory=dict)
+
+    def add(self, name: str, check: ReadinessCheck) -> None:
+        self.checks[name] = check
+
+    async def report(self) -> dict[str, bool]:
+        async def run(check: ReadinessCheck) -> bool:
+            try:
+                return await asyncio.wait_for(check(), READINESS_TIMEOUT_S)
+            except Exception:
+                return False
+
+        results = await asyncio.gather(*(run(c) for c in self.checks.values()))
+        return dict(zip(self.checks, results, strict=True))
+
+
+def postgres_check(pool: asyncpg.Pool) -> ReadinessCheck:
+    async def check() -> bool:
+        async with pool.acquire(timeout=READINESS_TIMEOUT_S) as conn:
+            return bool(await conn.fetchval("SELECT 1"))
+
+    return check
+
+
+def kafka_check(broker: KafkaBroker) -> ReadinessCheck:
+    async def check() -> bool:
+        return await broker.ping(timeout=READINESS_TIMEOUT_S)
+
+    return check
+
+
+def add_health_routes(app: FastAPI, readiness: Readiness) -> None:
+    @app.get("/healthz", tags=["health"], summary="The process is alive.")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"], summary="Every dependency answers (503 otherwise).")
+    async def readyz() -> JSONResponse:
+        report = await readiness.report()
+        ready = all(report.values())
+        return JSONResponse(
+            {"status": "ready" if ready else "unready", "checks": report},
+            status_code=200 if ready else 503,
+        )
+
+
+@asynccontextmanager
+async def broker_lifespan(broker: KafkaBroker | None) -> AsyncIterator[None]:
+    if broker is None:
+        yield
+        return
+    await broker.start()
+    try:
+        yield
+    finally:
+        await broker.stop()
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    # aiokafka logs every retry of a lost connection at ERROR; one line per failure is ours.
+    logging.getLogger("aiokafka").setLevel(logging.WARNING)
+
+
+def describe_error(exc: BaseException) -> str:
+    text = str(exc) or exc.__class__.__name__
+    return " ".join(text.split())
+
+
+def run_service(
+    settings: ServiceSettings,
+    build_app: Callable[[], Awaitable[tuple[FastAPI, Callable[[], Awaitable[None]]]]],
+) -> None:
+    """Builds the app (connecting to its dependencies), serves it until SIGTERM/SIGINT,
+    then closes what it opened. Exits 2 with one line on a startup failure."""
+    configure_logging(settings.log_level)
+
+    async def main() -> None:
+        try:
+            app, close = await build_app()
+        except StartupError as exc:
+            print(f"{settings.service_name}: cannot start: {exc}", file=sys.stderr)
+            raise SystemExit(2) from None
+        config = uvicorn.Config(
+            app,
+            host=settings.http_host,
+            port=settings.http_port,
+            log_level=settings.log_level.lower(),
+            lifespan="on",
+            access_log=False,
+        )
+        server = uvicorn.Server(config)
+        try:
+            await server.serve()
+        finally:
+            await close()
+
+    asyncio.run(main())
+
+
+async def startup_step(what: str, step: Awaitable[Any], timeout_s: float = 30.0) -> Any:
+    """Runs one startup step; any failure becomes a StartupError that names it."""
+    try:
+        return await asyncio.wait_for(step, timeout_s)
+    except TimeoutError:
+        raise StartupError(f"{what}: no answer in {timeout_s:.0f} s") from None
+    except StartupError:
+        raise
+    except Exception as exc:
+        raise StartupError(f"{what}: {describe_error(exc)}") from None
