@@ -11,6 +11,7 @@ import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -97,8 +98,9 @@ def configure_logging(level: str) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    # aiokafka logs every retry of a lost connection at ERROR; one line per failure is ours.
-    logging.getLogger("aiokafka").setLevel(logging.WARNING)
+    # aiokafka logs every failed connection attempt at ERROR; during startup the one line
+    # of `run_service` says it, afterwards /readyz does.
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
 
 
 def describe_error(exc: BaseException) -> str:
@@ -147,3 +149,54 @@ async def startup_step(what: str, step: Awaitable[Any], timeout_s: float = 30.0)
         raise
     except Exception as exc:
         raise StartupError(f"{what}: {describe_error(exc)}") from None
+
+
+@dataclass
+class Infrastructure:
+    """The connections one service process holds, opened in order and closed in reverse."""
+
+    pool: asyncpg.Pool
+    readiness: Readiness
+    broker: KafkaBroker | None = None
+    _closers: list[Callable[[], Awaitable[Any]]] = field(default_factory=list)
+
+    def on_close(self, closer: Callable[[], Awaitable[Any]]) -> None:
+        self._closers.append(closer)
+
+    async def close(self) -> None:
+        for closer in reversed(self._closers):
+            try:
+                await closer()
+            except Exception:
+                log.exception("error while closing")
+
+
+async def connect_infrastructure(
+    settings: ServiceSettings,
+    migrations: Path,
+    broker: KafkaBroker | None = None,
+) -> Infrastructure:
+    """Applies the service's migrations, opens its pool and (if it has one) starts its
+    broker after creating the project's topics. Raises StartupError naming what failed."""
+    from shared.kafka import ensure_topics
+    from shared.postgres import create_pool, migrate
+
+    pg = settings.postgres
+    where = f"PostgreSQL at {pg.host}:{pg.port}/{pg.database} as {pg.user}"
+    await startup_step(where, migrate(pg, migrations))
+    pool = await startup_step(where, create_pool(pg))
+    infra = Infrastructure(pool=pool, readiness=Readiness())
+    infra.on_close(pool.close)
+    infra.readiness.add("postgres", postgres_check(pool))
+    if broker is not None:
+        kafka_where = f"Kafka at {settings.kafka.bootstrap_servers}"
+        try:
+            await startup_step(kafka_where, ensure_topics(settings.kafka), timeout_s=20)
+            await startup_step(kafka_where, broker.start(), timeout_s=30)
+        except StartupError:
+            await infra.close()
+            raise
+        infra.broker = broker
+        infra.on_close(broker.stop)
+        infra.readiness.add("kafka", kafka_check(broker))
+    return infra

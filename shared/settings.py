@@ -32,7 +32,7 @@ class PostgresSettings(BaseModel):
     port: int = 15432
     user: str = "crm_bulk"
     password: SecretStr = SecretStr(DEV_POSTGRES_PASSWORD)
-    database: str = Field("", description="Each service owns a database of its own.")
+    database: str = Field("crm_bulk", description="Each service owns a database of its own.")
     min_pool_size: int = 1
     max_pool_size: int = 10
     connect_timeout_s: float = 5.0

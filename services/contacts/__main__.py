@@ -1,0 +1,14 @@
+"""`python -m services.contacts`: runs the contacts service until SIGTERM."""
+
+from services.contacts.bootstrap import build
+from services.contacts.config import ContactsSettings
+from shared.service_app import run_service
+
+
+def main() -> None:
+    settings = ContactsSettings()
+    run_service(settings, lambda: build(settings))
+
+
+if __name__ == "__main__":
+    main()

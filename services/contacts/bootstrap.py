@@ -1,0 +1,43 @@
+"""The contacts service's composition root. It owns the contact data and serves the
+other services over HTTP; it consumes no Kafka topic, so it holds no broker."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+from fastapi import FastAPI
+
+from services.contacts.config import ContactsSettings
+from services.contacts.entrypoints import http
+from shared.service_app import Infrastructure, add_health_routes, connect_infrastructure
+
+MIGRATIONS = Path(__file__).parent / "sql" / "migrations"
+
+
+@dataclass
+class ContactsDeps:
+    settings: ContactsSettings
+    pool: asyncpg.Pool
+
+
+def create_app(infra: Infrastructure | None = None) -> FastAPI:
+    app = FastAPI(
+        title="crm-bulk contacts service",
+        version="1.0.0",
+        description="Owner of accounts, users, lifecycle stages, custom fields and contacts. "
+        "The `internal` routes serve the export and importer services.",
+    )
+    app.include_router(http.router)
+    if infra is not None:
+        add_health_routes(app, infra.readiness)
+    return app
+
+
+async def build(settings: ContactsSettings) -> tuple[FastAPI, Callable[[], Awaitable[None]]]:
+    infra = await connect_infrastructure(settings, MIGRATIONS)
+    app = create_app(infra)
+    app.state.deps = ContactsDeps(settings, infra.pool)
+    return app, infra.close

@@ -1,0 +1,70 @@
+"""The export service's composition root: settings → connections → app and broker."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+from fastapi import FastAPI
+from faststream.kafka import KafkaBroker
+
+from services.export.config import ExportSettings
+from services.export.entrypoints import http, messages
+from shared.auth import TokenAuthenticator
+from shared.contacts_client import ContactsClient
+from shared.kafka import create_broker
+from shared.s3 import ObjectStore
+from shared.service_app import Infrastructure, add_health_routes, connect_infrastructure, startup_step
+
+MIGRATIONS = Path(__file__).parent / "sql" / "migrations"
+SOURCE = "/crm-bulk/export"
+
+
+@dataclass
+class ExportDeps:
+    settings: ExportSettings
+    pool: asyncpg.Pool
+    broker: KafkaBroker
+    store: ObjectStore
+    contacts: ContactsClient
+    auth: TokenAuthenticator
+
+
+def build_broker(settings: ExportSettings) -> KafkaBroker:
+    broker = create_broker(settings.kafka, "export")
+    broker.include_router(messages.router)
+    return broker
+
+
+def create_app(infra: Infrastructure | None = None) -> FastAPI:
+    app = FastAPI(
+        title="crm-bulk export service",
+        version="1.0.0",
+        description="Exports of selected contacts to CSV/XLSX files (the Exports page).",
+    )
+    app.include_router(http.router)
+    if infra is not None:
+        add_health_routes(app, infra.readiness)
+    return app
+
+
+async def build(settings: ExportSettings) -> tuple[FastAPI, Callable[[], Awaitable[None]]]:
+    broker = build_broker(settings)
+    infra = await connect_infrastructure(settings, MIGRATIONS, broker)
+    store = ObjectStore(settings.s3)
+    contacts = ContactsClient(settings.contacts_api)
+    infra.on_close(contacts.close)
+    try:
+        await startup_step(f"S3 at {settings.s3.endpoint}, bucket {settings.s3.bucket}", store.ensure_bucket())
+    except Exception:
+        await infra.close()
+        raise
+    infra.readiness.add("s3", store.is_ready)
+    infra.readiness.add("contacts", contacts.is_ready)
+    deps = ExportDeps(settings, infra.pool, broker, store, contacts, TokenAuthenticator(contacts))
+    broker.context.set_global("deps", deps)
+    app = create_app(infra)
+    app.state.deps = deps
+    return app, infra.close

@@ -1,0 +1,25 @@
+CREATE TABLE exports (
+    export_id uuid PRIMARY KEY,
+    account_id bigint NOT NULL,
+    requested_by text NOT NULL,
+    format text NOT NULL CHECK (format IN ('csv', 'xlsx')),
+    locale text NOT NULL DEFAULT 'pt-BR',
+    selection jsonb NOT NULL,
+    fields jsonb,
+    state text NOT NULL DEFAULT 'requested' CHECK (state IN ('requested', 'running', 'ready', 'failed')),
+    row_count bigint,
+    file_name text,
+    bucket text,
+    object_key text,
+    size_bytes bigint,
+    error_code text,
+    error_message text,
+    attempts integer NOT NULL DEFAULT 0,
+    requested_at timestamptz NOT NULL DEFAULT now(),
+    started_at timestamptz,
+    finished_at timestamptz,
+    updated_at timestamptz NOT NULL DEFAULT now()
+);
+
+-- The Exports page: an account's exports, newest first.
+CREATE INDEX exports_account_newest ON exports (account_id, requested_at DESC, export_id);

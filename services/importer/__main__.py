@@ -1,0 +1,14 @@
+"""`python -m services.importer`: runs the importer service until SIGTERM."""
+
+from services.importer.bootstrap import build
+from services.importer.config import ImporterSettings
+from shared.service_app import run_service
+
+
+def main() -> None:
+    settings = ImporterSettings()
+    run_service(settings, lambda: build(settings))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,70 @@
+"""The importer service's composition root: settings → connections → app and broker."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+from fastapi import FastAPI
+from faststream.kafka import KafkaBroker
+
+from services.importer.config import ImporterSettings
+from services.importer.entrypoints import http, messages
+from shared.auth import TokenAuthenticator
+from shared.contacts_client import ContactsClient
+from shared.kafka import create_broker
+from shared.s3 import ObjectStore
+from shared.service_app import Infrastructure, add_health_routes, connect_infrastructure, startup_step
+
+MIGRATIONS = Path(__file__).parent / "sql" / "migrations"
+SOURCE = "/crm-bulk/importer"
+
+
+@dataclass
+class ImporterDeps:
+    settings: ImporterSettings
+    pool: asyncpg.Pool
+    broker: KafkaBroker
+    store: ObjectStore
+    contacts: ContactsClient
+    auth: TokenAuthenticator
+
+
+def build_broker(settings: ImporterSettings) -> KafkaBroker:
+    broker = create_broker(settings.kafka, "importer")
+    broker.include_router(messages.router)
+    return broker
+
+
+def create_app(infra: Infrastructure | None = None) -> FastAPI:
+    app = FastAPI(
+        title="crm-bulk importer service",
+        version="1.0.0",
+        description="Importers of selected contacts to CSV/XLSX files (the Importers page).",
+    )
+    app.include_router(http.router)
+    if infra is not None:
+        add_health_routes(app, infra.readiness)
+    return app
+
+
+async def build(settings: ImporterSettings) -> tuple[FastAPI, Callable[[], Awaitable[None]]]:
+    broker = build_broker(settings)
+    infra = await connect_infrastructure(settings, MIGRATIONS, broker)
+    store = ObjectStore(settings.s3)
+    contacts = ContactsClient(settings.contacts_api)
+    infra.on_close(contacts.close)
+    try:
+        await startup_step(f"S3 at {settings.s3.endpoint}, bucket {settings.s3.bucket}", store.ensure_bucket())
+    except Exception:
+        await infra.close()
+        raise
+    infra.readiness.add("s3", store.is_ready)
+    infra.readiness.add("contacts", contacts.is_ready)
+    deps = ImporterDeps(settings, infra.pool, broker, store, contacts, TokenAuthenticator(contacts))
+    broker.context.set_global("deps", deps)
+    app = create_app(infra)
+    app.state.deps = deps
+    return app, infra.close

@@ -1,0 +1,120 @@
+"""The client of the contacts service's internal API (see shared/contacts_api.py), used
+by the export and importer services."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+
+from shared.contacts_api import (
+    INTERNAL_PREFIX,
+    AccountContext,
+    BulkApplyRequest,
+    BulkApplyResult,
+    ContactLookup,
+    ContactLookupRequest,
+    ContactRecord,
+    SelectionCount,
+    SelectionRequest,
+    TokenIntrospection,
+)
+from shared.selection import Selection
+from shared.settings import ContactsApiSettings
+
+
+class ContactsApiError(Exception):
+    """The contacts service answered with an error (`status`), or could not be reached
+    (`status` None): the caller decides whether to retry."""
+
+    def __init__(self, status: int | None, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class UnknownAccount(ContactsApiError):
+    pass
+
+
+class ContactsClient:
+    def __init__(self, settings: ContactsApiSettings, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self._http = httpx.AsyncClient(
+            base_url=settings.base_url.rstrip("/") + INTERNAL_PREFIX,
+            headers={"Authorization": f"Bearer {settings.internal_token.get_secret_value()}"},
+            timeout=httpx.Timeout(settings.timeout_s, connect=5.0),
+            transport=transport,
+        )
+
+    async def close(self) -> None:
+        await self._http.aclose()
+
+    async def _request(self, method: str, path: str, body: Any = None) -> Any:
+        try:
+            response = await self._http.request(method, path, json=body)
+        except httpx.HTTPError as exc:
+            raise ContactsApiError(None, f"contacts service unreachable: {exc!r}") from exc
+        _raise_for_status(response)
+        return response.json()
+
+    async def is_ready(self) -> bool:
+        try:
+            response = await self._http.get("/ping")
+        except httpx.HTTPError:
+            return False
+        return response.status_code == 200
+
+    async def introspect_token(self, token: str) -> TokenIntrospection | None:
+        try:
+            response = await self._http.post("/tokens/introspect", json={"token": token})
+        except httpx.HTTPError as exc:
+            raise ContactsApiError(None, f"contacts service unreachable: {exc!r}") from exc
+        if response.status_code == 401:
+            return None
+        _raise_for_status(response)
+        return TokenIntrospection.model_validate(response.json())
+
+    async def account_context(self, account_id: int) -> AccountContext:
+        return AccountContext.model_validate(await self._request("GET", f"/accounts/{account_id}/context"))
+
+    async def count_selection(self, account_id: int, selection: Selection) -> int:
+        body = SelectionRequest(selection=selection).model_dump(mode="json", exclude_none=True)
+        data = await self._request("POST", f"/accounts/{account_id}/selection/count", body)
+        return SelectionCount.model_validate(data).count
+
+    async def stream_selection(self, account_id: int, selection: Selection) -> AsyncIterator[ContactRecord]:
+        """Every contact of the selection, in id order, read from one database snapshot."""
+        body = SelectionRequest(selection=selection).model_dump(mode="json", exclude_none=True)
+        try:
+            async with self._http.stream(
+                "POST", f"/accounts/{account_id}/selection/stream", json=body, timeout=httpx.Timeout(None, connect=5.0)
+            ) as response:
+                if response.status_code >= 400:
+                    await response.aread()
+                    _raise_for_status(response)
+                async for line in response.aiter_lines():
+                    if line:
+                        yield ContactRecord.model_validate_json(line)
+        except httpx.HTTPError as exc:
+            raise ContactsApiError(None, f"contacts service stream broke: {exc!r}") from exc
+
+    async def lookup(self, account_id: int, request: ContactLookupRequest) -> ContactLookup:
+        data = await self._request("POST", f"/accounts/{account_id}/contacts/lookup", request.model_dump(mode="json"))
+        return ContactLookup.model_validate(data)
+
+    async def bulk_apply(self, account_id: int, request: BulkApplyRequest) -> BulkApplyResult:
+        data = await self._request("POST", f"/accounts/{account_id}/bulk-apply", request.model_dump(mode="json"))
+        return BulkApplyResult.model_validate(data)
+
+
+def _raise_for_status(response: httpx.Response) -> None:
+    if response.status_code < 400:
+        return
+    try:
+        detail = json.dumps(response.json().get("detail"), ensure_ascii=False)
+    except (ValueError, AttributeError):
+        detail = response.text[:500]
+    if response.status_code == 404 and "account" in detail:
+        raise UnknownAccount(404, detail)
+    raise ContactsApiError(response.status_code, f"contacts service answered {response.status_code}: {detail}")

@@ -1,0 +1,77 @@
+"""Session fixtures: the real infrastructure and the three services as processes.
+
+Tests marked `infra` or `services` get them; unit tests start nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.support.stack import (
+    INTERNAL_TOKEN,
+    ServiceProcess,
+    free_port,
+    infra,
+    infra_running,
+    logs_dir,
+    service_env,
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Integration and e2e tests need the real servers; mark them so `-m "not infra"` works.
+    for item in items:
+        path = str(item.path)
+        if "/integration/" in path or "/e2e/" in path:
+            item.add_marker(pytest.mark.infra)
+        if "/e2e/" in path:
+            item.add_marker(pytest.mark.services)
+
+
+@pytest.fixture(scope="session")
+def real_infra() -> Iterator[None]:
+    """Kafka, PostgreSQL and S3, started here if they were not running (and then stopped)."""
+    started = False
+    if not infra_running():
+        infra("start")
+        started = True
+    yield
+    if started:
+        infra("stop")
+
+
+class Services:
+    def __init__(self, contacts: ServiceProcess, export: ServiceProcess, importer: ServiceProcess) -> None:
+        self.contacts = contacts
+        self.export = export
+        self.importer = importer
+
+    def all(self) -> tuple[ServiceProcess, ...]:
+        return (self.contacts, self.export, self.importer)
+
+
+@pytest.fixture(scope="session")
+def internal_token() -> str:
+    return INTERNAL_TOKEN
+
+
+@pytest.fixture(scope="session")
+def services(real_infra: None) -> Iterator[Services]:
+    """The three services as real processes on free ports, with test databases."""
+    logs = logs_dir()
+    ports = {name: free_port() for name in ("contacts", "export", "importer")}
+    contacts_url = f"http://127.0.0.1:{ports['contacts']}"
+    procs = {
+        name: ServiceProcess(name, port, service_env(name, port, contacts_url), logs / f"test-{name}.log")
+        for name, port in ports.items()
+    }
+    started: list[ServiceProcess] = []
+    try:
+        for name in ("contacts", "export", "importer"):
+            started.append(procs[name].start())
+        yield Services(procs["contacts"], procs["export"], procs["importer"])
+    finally:
+        for proc in reversed(started):
+            proc.stop()

@@ -1,0 +1,141 @@
+"""Test-side control of the local stack and of service processes.
+
+The infrastructure is started by deploy/local/infra.sh (the README's test command does
+it; a bare `pytest` run does it too and stops it afterwards). Services under test run as
+real processes on their own ports and databases, so a running product is not disturbed.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+INFRA = ROOT / "deploy" / "local" / "infra.sh"
+
+PG_PORT = int(os.environ.get("CRM_BULK_PG_PORT", "15432"))
+KAFKA_PORT = int(os.environ.get("CRM_BULK_KAFKA_PORT", "19092"))
+S3_PORT = int(os.environ.get("CRM_BULK_S3_PORT", "18333"))
+KAFKA_BOOTSTRAP = f"127.0.0.1:{KAFKA_PORT}"
+S3_ENDPOINT = f"127.0.0.1:{S3_PORT}"
+INTERNAL_TOKEN = "crm-bulk-test-internal-token"
+
+
+def port_open(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def infra_running() -> bool:
+    return all(port_open(p) for p in (PG_PORT, KAFKA_PORT, S3_PORT))
+
+
+def infra(command: str) -> None:
+    subprocess.run(["bash", str(INFRA), command], check=True, timeout=1800)
+
+
+def logs_dir() -> Path:
+    out = subprocess.run(["bash", str(INFRA), "env"], check=True, capture_output=True, text=True)
+    for line in out.stdout.splitlines():
+        for part in line.replace("export ", "").split():
+            if part.startswith("CRM_BULK_LOGS="):
+                return Path(part.split("=", 1)[1])
+    raise RuntimeError("infra.sh env printed no CRM_BULK_LOGS")
+
+
+def service_env(service: str, port: int, contacts_url: str, database_suffix: str = "_test") -> dict[str, str]:
+    """The environment of one service under test: its own port and test database."""
+    prefix = {"contacts": "CONTACTS_", "export": "EXPORT_", "importer": "IMPORTER_"}[service]
+    database = {"contacts": "crm_contacts", "export": "crm_export", "importer": "crm_importer"}[service]
+    env = {
+        f"{prefix}HTTP_PORT": str(port),
+        f"{prefix}POSTGRES__PORT": str(PG_PORT),
+        f"{prefix}POSTGRES__DATABASE": database + database_suffix,
+        f"{prefix}KAFKA__BOOTSTRAP_SERVERS": KAFKA_BOOTSTRAP,
+        f"{prefix}S3__ENDPOINT": S3_ENDPOINT,
+        f"{prefix}CONTACTS_API__BASE_URL": contacts_url,
+        f"{prefix}CONTACTS_API__INTERNAL_TOKEN": INTERNAL_TOKEN,
+        f"{prefix}INTERNAL_TOKEN": INTERNAL_TOKEN,
+    }
+    return env
+
+
+@dataclass
+class ServiceProcess:
+    """One service run as `python -m services.<name>`."""
+
+    name: str
+    port: int
+    env: Mapping[str, str]
+    log_path: Path
+    process: subprocess.Popen[bytes] | None = None
+    _log: object = field(default=None, repr=False)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, wait_ready: bool = True, timeout_s: float = 60.0) -> ServiceProcess:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
+        self._log = log
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", f"services.{self.name}"],
+            cwd=ROOT,
+            env={**os.environ, **self.env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        if wait_ready:
+            self.wait_ready(timeout_s)
+        return self
+
+    def wait_ready(self, timeout_s: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            assert self.process is not None
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {self.process.returncode}; see {self.log_path}")
+            try:
+                if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise TimeoutError(f"{self.name} not ready in {timeout_s} s; see {self.log_path}")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout_s: float = 30.0) -> int | None:
+        if self.process is None:
+            return None
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout_s)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        code = self.process.returncode
+        self.process = None
+        if self._log is not None:
+            self._log.close()  # type: ignore[attr-defined]
+            self._log = None
+        return code
+
+    def kill(self) -> None:
+        self.stop(signal.SIGKILL)
