@@ -51,7 +51,9 @@ class TokenAuthenticator:
         try:
             result = await self._contacts.introspect_token(token)
         except ContactsApiError as exc:
-            raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "authentication is unavailable, try again") from exc
+            raise HTTPException(
+                status.HTTP_503_SERVICE_UNAVAILABLE, "authentication is unavailable, try again"
+            ) from exc
         if len(self._cache) >= _CACHE_LIMIT:
             self._cache.clear()
         self._cache[token] = (now + TOKEN_CACHE_TTL_S, result)

@@ -7,7 +7,7 @@ round trip is checked by property tests in tests/unit.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -65,8 +65,11 @@ def format_date(value: date, locale: str = DEFAULT_LOCALE) -> str:
 
 
 def to_local(value: datetime, timezone: str = DEFAULT_TIMEZONE) -> datetime:
-    """A stored (aware) instant in the account's time zone, naive, to the second:
-    spreadsheets have no time zones and users read local time."""
+    """A stored instant in the account's time zone, naive, to the second: spreadsheets
+    have no time zones and users read local time. A naive value is taken as UTC (never as
+    the server's own zone)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
     return value.astimezone(ZoneInfo(timezone)).replace(tzinfo=None, microsecond=0)
 
 

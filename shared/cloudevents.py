@@ -32,9 +32,7 @@ class CloudEvent(BaseModel, Generic[DataT]):
 
 
 def make_event(source: str, topic: str, subject: str, data: DataT) -> CloudEvent[DataT]:
-    return CloudEvent[type(data)](  # type: ignore[misc]
-        source=source, type=topic, subject=subject, data=data
-    )
+    return CloudEvent[DataT](source=source, type=topic, subject=subject, data=data)
 
 
 def kafka_headers() -> dict[str, str]:

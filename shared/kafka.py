@@ -13,6 +13,7 @@ delivered again after a pause.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Callable
@@ -79,7 +80,9 @@ async def publish_event(
     return event
 
 
-def _job_failed_event(topic: str, raw_value: bytes | None, code: str, message: str) -> tuple[str, str, pydantic.BaseModel] | None:
+def _job_failed_event(
+    topic: str, raw_value: bytes | None, code: str, message: str
+) -> tuple[str, str, pydantic.BaseModel] | None:
     """The `*.failed` event for a poison command, when its account and job id are readable."""
     try:
         body = json.loads(raw_value or b"")
@@ -177,9 +180,7 @@ async def ensure_topics(settings: KafkaSettings, timeout_s: float = 30.0) -> Non
             NewTopic(name, topics.JOB_TOPIC_PARTITIONS, 1) for name in topics.JOB_TOPICS if name not in existing
         ] + [NewTopic(name, topics.DLQ_TOPIC_PARTITIONS, 1) for name in topics.DLQ_TOPICS if name not in existing]
         for topic in wanted:
-            try:
+            with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics([topic])
-            except TopicAlreadyExistsError:
-                pass
     finally:
         await admin.close()

@@ -8,6 +8,7 @@ so that an edited, already-applied migration is refused instead of silently igno
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
@@ -107,15 +108,14 @@ async def ensure_database(settings: PostgresSettings) -> None:
     try:
         # Identifiers cannot be bound as parameters; quote it as PostgreSQL does.
         quoted = '"' + settings.database.replace('"', '""') + '"'
-        try:
+        # Another replica may make it first.
+        with contextlib.suppress(asyncpg.DuplicateDatabaseError):
             await conn.execute(f"CREATE DATABASE {quoted}")
-        except asyncpg.DuplicateDatabaseError:
-            pass  # another replica made it first
     finally:
         await conn.close()
 
 
-async def _init_connection(conn: asyncpg.Connection) -> None:
+async def init_connection(conn: asyncpg.Connection) -> None:
     # jsonb in and out as Python objects, so queries pass dicts and lists.
     for type_name in ("json", "jsonb"):
         await conn.set_type_codec(type_name, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
@@ -127,7 +127,7 @@ async def create_pool(settings: PostgresSettings, **overrides: Any) -> asyncpg.P
         min_size=settings.min_pool_size,
         max_size=settings.max_pool_size,
         timeout=settings.connect_timeout_s,
-        init=_init_connection,
+        init=init_connection,
         **overrides,
     )
     assert pool is not None

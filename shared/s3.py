@@ -4,6 +4,7 @@ worker threads, with uploads of unknown length streamed as S3 multipart uploads.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import queue
 import threading
@@ -11,6 +12,7 @@ from collections.abc import AsyncIterable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import BinaryIO, cast
 
 from minio import Minio
 from minio.error import S3Error
@@ -122,7 +124,7 @@ class ObjectStore:
                 self._client.put_object,
                 self.bucket,
                 key,
-                reader,
+                cast(BinaryIO, reader),
                 length=-1,
                 part_size=PART_SIZE,
                 content_type=content_type,
@@ -143,10 +145,8 @@ class ObjectStore:
         except BaseException as exc:
             reader.cancelled.set()
             # Let minio's thread fail its read, so that it aborts the multipart upload.
-            try:
+            with contextlib.suppress(queue.Full):
                 reader._chunks.put_nowait(RuntimeError(f"upload abandoned: {exc!r}"))
-            except queue.Full:
-                pass
             await asyncio.gather(upload, return_exceptions=True)
             raise
         result = await upload
@@ -156,7 +156,8 @@ class ObjectStore:
         result = await asyncio.to_thread(
             self._client.fput_object, self.bucket, key, str(path), content_type=content_type, part_size=PART_SIZE
         )
-        return StoredObject(key=key, size=path.stat().st_size, etag=result.etag)
+        size = await asyncio.to_thread(lambda: path.stat().st_size)
+        return StoredObject(key=key, size=size, etag=result.etag)
 
     async def download_to_file(self, key: str, path: Path) -> None:
         await asyncio.to_thread(self._client.fget_object, self.bucket, key, str(path))
@@ -177,7 +178,7 @@ class ObjectStore:
         self, key: str, expires: timedelta, download_name: str | None = None
     ) -> str:
         """Signed for the public endpoint, offline (the region is configured)."""
-        headers = None
+        headers: dict[str, str | list[str] | tuple[str]] | None = None
         if download_name is not None:
             headers = {"response-content-disposition": f'attachment; filename="{download_name}"'}
         return self._public_client.presigned_get_object(

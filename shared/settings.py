@@ -15,11 +15,12 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Environment = Literal["development", "test", "production"]
 
-# deploy/local/infra.sh starts the servers on these ports and with these credentials.
-DEV_POSTGRES_PASSWORD = "crm-bulk-dev"
+# deploy/local/infra.sh starts the servers on these ports and with these credentials;
+# outside `development` they are refused (see ServiceSettings).
+DEV_POSTGRES_PASSWORD = "crm-bulk-dev"  # noqa: S105
 DEV_S3_ACCESS_KEY = "crmbulkdev"
-DEV_S3_SECRET_KEY = "crm-bulk-dev-secret-key"
-DEV_INTERNAL_TOKEN = "crm-bulk-dev-internal-token"
+DEV_S3_SECRET_KEY = "crm-bulk-dev-secret-key"  # noqa: S105
+DEV_INTERNAL_TOKEN = "crm-bulk-dev-internal-token"  # noqa: S105
 
 
 class KafkaSettings(BaseModel):

@@ -4,19 +4,28 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import asyncpg
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
+from pydantic import BaseModel
 
+from services.export.adapters.export_repository import ExportRepository
 from services.export.config import ExportSettings
 from services.export.entrypoints import http, messages
+from services.export.service_layer.build_export import ExportBuilder
 from shared.auth import TokenAuthenticator
 from shared.contacts_client import ContactsClient
-from shared.kafka import create_broker
+from shared.kafka import create_broker, publish_event
 from shared.s3 import ObjectStore
-from shared.service_app import Infrastructure, add_health_routes, connect_infrastructure, startup_step
+from shared.service_app import (
+    Infrastructure,
+    add_health_routes,
+    connect_infrastructure,
+    startup_step,
+)
 
 MIGRATIONS = Path(__file__).parent / "sql" / "migrations"
 SOURCE = "/crm-bulk/export"
@@ -30,6 +39,8 @@ class ExportDeps:
     store: ObjectStore
     contacts: ContactsClient
     auth: TokenAuthenticator
+    repository: ExportRepository
+    builder: ExportBuilder
 
 
 def build_broker(settings: ExportSettings) -> KafkaBroker:
@@ -63,7 +74,17 @@ async def build(settings: ExportSettings) -> tuple[FastAPI, Callable[[], Awaitab
         raise
     infra.readiness.add("s3", store.is_ready)
     infra.readiness.add("contacts", contacts.is_ready)
-    deps = ExportDeps(settings, infra.pool, broker, store, contacts, TokenAuthenticator(contacts))
+    repository = ExportRepository(infra.pool)
+
+    async def publish(topic: str, job_id: str, data: BaseModel) -> object:
+        return await publish_event(broker, SOURCE, topic, job_id, data)
+
+    builder = ExportBuilder(
+        repository, contacts, store, publish, timedelta(seconds=settings.download_url_ttl_s)
+    )
+    deps = ExportDeps(
+        settings, infra.pool, broker, store, contacts, TokenAuthenticator(contacts), repository, builder
+    )
     broker.context.set_global("deps", deps)
     app = create_app(infra)
     app.state.deps = deps
