@@ -61,7 +61,10 @@ def format_decimal(value: Decimal, locale: str = DEFAULT_LOCALE) -> str:
 
 
 def format_date(value: date, locale: str = DEFAULT_LOCALE) -> str:
-    return value.strftime("%Y-%m-%d" if locale == "en" else "%d/%m/%Y")
+    # Not strftime: it writes years before 1000 with fewer than four digits on Linux.
+    if locale == "en":
+        return f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
+    return f"{value.day:02d}/{value.month:02d}/{value.year:04d}"
 
 
 def to_local(value: datetime, timezone: str = DEFAULT_TIMEZONE) -> datetime:
@@ -77,4 +80,4 @@ def format_datetime(
     value: datetime, locale: str = DEFAULT_LOCALE, timezone: str = DEFAULT_TIMEZONE
 ) -> str:
     local = to_local(value, timezone)
-    return local.strftime("%Y-%m-%d %H:%M:%S" if locale == "en" else "%d/%m/%Y %H:%M:%S")
+    return f"{format_date(local.date(), locale)} {local.hour:02d}:{local.minute:02d}:{local.second:02d}"

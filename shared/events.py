@@ -105,6 +105,13 @@ class StartImport(_Data):
     requested_by: str
 
 
+class ValidateImport(_Data):
+    """Internal command of the importer: validate the import as confirmed."""
+
+    import_id: uuid.UUID
+    confirm_version: int = Field(description="Stale versions (re-confirmed since) are ignored.")
+
+
 class ImportProgress(_Data):
     import_id: uuid.UUID
     rows_done: int
@@ -133,6 +140,7 @@ TOPIC_MODELS: dict[str, type[_Data]] = {
     topics.IMPORT_PREPARED: ImportPrepared,
     topics.IMPORT_VALIDATED: ImportValidated,
     topics.IMPORT_START: StartImport,
+    topics.IMPORT_VALIDATE: ValidateImport,
     topics.IMPORT_PROGRESS: ImportProgress,
     topics.IMPORT_FINISHED: ImportFinished,
     topics.IMPORT_FAILED: ImportFailed,

@@ -97,7 +97,7 @@ def _job_failed_event(
                 account_id=account_id, export_id=export_id, code=code, message=message
             )
             return topics.EXPORT_FAILED, export_id, failed
-        if topic == topics.IMPORT_START:
+        if topic in (topics.IMPORT_START, topics.IMPORT_VALIDATE):
             import_id = str(data["import_id"])
             failed = events.ImportFailed(account_id=account_id, import_id=import_id, code=code, message=message)
             return topics.IMPORT_FAILED, import_id, failed

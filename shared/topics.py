@@ -11,10 +11,13 @@ IMPORT_START = "contacts.import.start"
 IMPORT_PROGRESS = "contacts.import.progress"
 IMPORT_FINISHED = "contacts.import.finished"
 IMPORT_FAILED = "contacts.import.failed"
+# Internal: the importer asks itself (any replica) to validate a confirmed import, so
+# that the work runs off the HTTP request and survives a restart. Not for clients.
+IMPORT_VALIDATE = "contacts.import.validate"
 
 # Commands are consumed by the services; a message that cannot be processed goes to
 # `<topic>.dlq` so that it never blocks its partition.
-COMMAND_TOPICS: tuple[str, ...] = (EXPORT_REQUESTED, IMPORT_START)
+COMMAND_TOPICS: tuple[str, ...] = (EXPORT_REQUESTED, IMPORT_START, IMPORT_VALIDATE)
 EVENT_TOPICS: tuple[str, ...] = (
     EXPORT_READY,
     EXPORT_FAILED,

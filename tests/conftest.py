@@ -5,6 +5,8 @@ Tests marked `infra` or `services` get them; unit tests start nothing.
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -12,6 +14,7 @@ import pytest
 from tests.support.stack import (
     INTERNAL_TOKEN,
     ServiceProcess,
+    drop_test_databases,
     free_port,
     infra,
     infra_running,
@@ -61,12 +64,14 @@ def internal_token() -> str:
 def services(real_infra: None) -> Iterator[Services]:
     """The three services as real processes on free ports, with test databases."""
     logs = logs_dir()
+    run_id = uuid.uuid4().hex[:8]
     ports = {name: free_port() for name in ("contacts", "export", "importer")}
     contacts_url = f"http://127.0.0.1:{ports['contacts']}"
     procs = {
-        name: ServiceProcess(name, port, service_env(name, port, contacts_url), logs / f"test-{name}.log")
+        name: ServiceProcess(name, port, service_env(name, port, contacts_url, run_id), logs / f"test-{name}.log")
         for name, port in ports.items()
     }
+    os.environ["CRM_BULK_TEST_CONTACTS_DB"] = procs["contacts"].env["CONTACTS_POSTGRES__DATABASE"]
     started: list[ServiceProcess] = []
     try:
         for name in ("contacts", "export", "importer"):
@@ -75,3 +80,4 @@ def services(real_infra: None) -> Iterator[Services]:
     finally:
         for proc in reversed(started):
             proc.stop()
+        drop_test_databases(run_id)

@@ -45,7 +45,7 @@ class ExportDeps:
 
 def build_broker(settings: ExportSettings) -> KafkaBroker:
     broker = create_broker(settings.kafka, "export")
-    broker.include_router(messages.router)
+    broker.include_router(messages.build_router(settings.consumer_group))
     return broker
 
 

@@ -21,3 +21,4 @@ class ExportSettings(ServiceSettings):
     s3: S3Settings = S3Settings()
     contacts_api: ContactsApiSettings = ContactsApiSettings()
     download_url_ttl_s: int = 24 * 3600
+    consumer_group: str = "crm-bulk-export"

@@ -3,6 +3,7 @@ store, against the test database), then filled through the public contacts API."
 
 from __future__ import annotations
 
+import os
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,7 +17,12 @@ from shared.fields import FieldType
 from shared.postgres import init_connection
 from tests.support.stack import PG_PORT
 
-CONTACTS_TEST_DSN = f"postgresql://crm_bulk:crm-bulk-dev@127.0.0.1:{PG_PORT}/crm_contacts_test"
+
+def contacts_test_dsn() -> str:
+    """The contacts database of this test session's services (set by the `services` fixture)."""
+    database = os.environ.get("CRM_BULK_TEST_CONTACTS_DB", "crm_contacts_test")
+    return f"postgresql://crm_bulk:crm-bulk-dev@127.0.0.1:{PG_PORT}/{database}"
+
 
 RICH_CUSTOM_FIELDS: tuple[CustomFieldDefinition, ...] = (
     CustomFieldDefinition("cpf_cnpj", "CPF/CNPJ", FieldType.TEXT, (), False),
@@ -48,7 +54,7 @@ class TestAccount:
 async def create_account(
     contacts_url: str, owners: int = 2, custom_fields: tuple[CustomFieldDefinition, ...] = RICH_CUSTOM_FIELDS
 ) -> TestAccount:
-    conn = await asyncpg.connect(CONTACTS_TEST_DSN)
+    conn = await asyncpg.connect(contacts_test_dsn())
     await init_connection(conn)
     try:
         account_id = await accounts_store.create_account(conn, f"Conta de teste {uuid.uuid4().hex[:8]}")

@@ -59,21 +59,41 @@ def logs_dir() -> Path:
     raise RuntimeError("infra.sh env printed no CRM_BULK_LOGS")
 
 
-def service_env(service: str, port: int, contacts_url: str, database_suffix: str = "_test") -> dict[str, str]:
-    """The environment of one service under test: its own port and test database."""
+def service_env(service: str, port: int, contacts_url: str, run_id: str) -> dict[str, str]:
+    """The environment of one service under test: its own port, a database of this test
+    session (`<db>_test_<run_id>`) and consumer group, so that neither a running product
+    nor a previous session's leftovers can interfere."""
     prefix = {"contacts": "CONTACTS_", "export": "EXPORT_", "importer": "IMPORTER_"}[service]
     database = {"contacts": "crm_contacts", "export": "crm_export", "importer": "crm_importer"}[service]
     env = {
         f"{prefix}HTTP_PORT": str(port),
         f"{prefix}POSTGRES__PORT": str(PG_PORT),
-        f"{prefix}POSTGRES__DATABASE": database + database_suffix,
+        f"{prefix}POSTGRES__DATABASE": f"{database}_test_{run_id}",
         f"{prefix}KAFKA__BOOTSTRAP_SERVERS": KAFKA_BOOTSTRAP,
         f"{prefix}S3__ENDPOINT": S3_ENDPOINT,
         f"{prefix}CONTACTS_API__BASE_URL": contacts_url,
         f"{prefix}CONTACTS_API__INTERNAL_TOKEN": INTERNAL_TOKEN,
         f"{prefix}INTERNAL_TOKEN": INTERNAL_TOKEN,
+        f"{prefix}CONSUMER_GROUP": f"crm-bulk-{service}-test-{run_id}",
     }
     return env
+
+
+def drop_test_databases(run_id: str) -> None:
+    """Drops the databases of one test session (see `service_env`)."""
+    import asyncio
+
+    import asyncpg
+
+    async def drop() -> None:
+        conn = await asyncpg.connect(f"postgresql://crm_bulk:crm-bulk-dev@127.0.0.1:{PG_PORT}/postgres")
+        try:
+            for name in ("crm_contacts", "crm_export", "crm_importer"):
+                await conn.execute(f'DROP DATABASE IF EXISTS "{name}_test_{run_id}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+    asyncio.run(drop())
 
 
 @dataclass

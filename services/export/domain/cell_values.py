@@ -208,16 +208,16 @@ def _as_text(raw: Any) -> str:
 
 
 # Dates and datetimes have the layouts of shared.cells.format_date/format_datetime (years
-# unpadded, as its strftime writes them), built from a table of two-digit numbers because
-# strftime costs three times as much and an export formats millions of them.
+# of four digits, so that year 999 reads back), built from a table of two-digit numbers
+# because strftime costs three times as much and an export formats millions of them.
 _TWO_DIGITS = tuple(f"{number:02d}" for number in range(100))
 
 
 def format_local_date(value: date, locale: str) -> str:
     two = _TWO_DIGITS
     if locale == "en":
-        return f"{value.year}-{two[value.month]}-{two[value.day]}"
-    return f"{two[value.day]}/{two[value.month]}/{value.year}"
+        return f"{value.year:04d}-{two[value.month]}-{two[value.day]}"
+    return f"{two[value.day]}/{two[value.month]}/{value.year:04d}"
 
 
 def format_local_datetime(local: datetime, locale: str) -> str:
@@ -225,8 +225,8 @@ def format_local_datetime(local: datetime, locale: str) -> str:
     two = _TWO_DIGITS
     time_of_day = f"{two[local.hour]}:{two[local.minute]}:{two[local.second]}"
     if locale == "en":
-        return f"{local.year}-{two[local.month]}-{two[local.day]} {time_of_day}"
-    return f"{two[local.day]}/{two[local.month]}/{local.year} {time_of_day}"
+        return f"{local.year:04d}-{two[local.month]}-{two[local.day]} {time_of_day}"
+    return f"{two[local.day]}/{two[local.month]}/{local.year:04d} {time_of_day}"
 
 
 def text_formatters(locale: str) -> dict[type, Callable[[Any], str]]:
