@@ -1,0 +1,317 @@
+"""One sheet row against the contact it names: its feedback and its planned change."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from services.importer.domain.cell_parsing import LIST_TYPES, CellParser, is_blank
+from services.importer.domain.feedback import FeedbackItem, feedback
+from services.importer.domain.field_catalogue import AccountFields, current_value
+from services.importer.domain.parse_problem import ParseProblem
+from services.importer.domain.sheet import CellValue, RawRow
+from services.importer.domain.validation_setup import ConfirmedColumn, ValidationSetup
+from services.importer.domain.value_comparison import local_second, values_equal
+from shared.contacts_api import BulkApplyRow, ContactRecord, RowAction
+from shared.fields import MULTI_VALUE_SEPARATOR, FieldType
+
+_PLAIN_TEXT_TYPES = frozenset({FieldType.TEXT, FieldType.LONG_TEXT, FieldType.EMAIL, FieldType.PHONE, FieldType.URL})
+_INTERNAL_PARAMS = ("candidate_ids",)
+
+
+class RowOutcome(StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    UNCHANGED = "unchanged"
+    SKIPPED = "skipped"  # in conflict, and the skip-conflicts option is on
+    ERROR = "error"
+
+
+@dataclass(slots=True)
+class RowVerdict:
+    row_number: int
+    outcome: RowOutcome
+    contact_id: int | None  # the ID as read, when valid
+    planned: BulkApplyRow | None  # what start will apply; None if nothing
+    changed_fields: list[str] = field(default_factory=list)
+    feedback: list[FeedbackItem] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedId:
+    """The ID cell as read before lookup: a valid id, blank (None), or a problem."""
+
+    value: int | ParseProblem | None
+
+
+class RowJudge:
+    def __init__(self, setup: ValidationSetup, fields: AccountFields, parser: CellParser) -> None:
+        self.setup = setup
+        self.options = setup.options
+        self.parser = parser
+        self.locale = setup.account.locale
+        self.timezone = setup.account.timezone
+        columns = setup.confirmed_columns(fields)
+        self.id_column = next((c for c in columns if c.spec.key == "id"), None)
+        self.updated_at_column = next((c for c in columns if c.spec.key == "updated_at"), None)
+        self.written_columns = [c for c in columns if c.spec.writable]
+        self.emails_column = next((c for c in columns if c.spec.key == "emails"), None)
+        written_keys = {c.spec.key for c in self.written_columns}
+        # Required fields a new contact lacks when their column is not imported at all.
+        self.required_missing = [f for f in fields.fields if f.required and f.writable and f.key not in written_keys]
+
+    def read_id(self, row: RawRow) -> ParsedId:
+        if self.id_column is None:
+            return ParsedId(None)
+        cell = _cell(row, self.id_column.index)
+        return ParsedId(None if is_blank(cell) else self.parser.parse(cell, self.id_column.spec))
+
+    def emails_to_check(self, row: RawRow, parsed_id: ParsedId) -> list[str]:
+        """Emails of a row that may create a contact, for the possible-duplicate check."""
+        if self.emails_column is None or isinstance(parsed_id.value, ParseProblem):
+            return []
+        cell = _cell(row, self.emails_column.index)
+        if not isinstance(cell, str):
+            return []
+        return [e.strip().lower() for e in cell.replace(";", ",").split(",") if "@" in e]
+
+    def judge(
+        self,
+        row: RawRow,
+        parsed_id: ParsedId,
+        contact: ContactRecord | None,
+        email_owners: Mapping[str, list[int]],
+    ) -> RowVerdict:
+        items: list[FeedbackItem] = []
+        contact_id = parsed_id.value if isinstance(parsed_id.value, int) else None
+        id_ok = self._judge_id(row, parsed_id, contact, items)
+        creating = contact is None
+        values: dict[str, object] = {}
+        changed: list[str] = []
+        for column in self.written_columns:
+            self._judge_cell(row, column, contact, values, changed, items)
+        if creating:
+            for spec in self.required_missing:
+                items.append(
+                    self._item(
+                        "required_field_empty",
+                        row,
+                        None,
+                        spec.label(self.locale),
+                        spec.key,
+                        None,
+                        {"variant": "create", "field": spec.label(self.locale)},
+                    )
+                )
+            self._check_possible_duplicate(row, values, email_owners, items)
+        has_errors = not id_ok or any(i.severity == "error" for i in items)
+        if has_errors:
+            return RowVerdict(row.row_number, RowOutcome.ERROR, contact_id, None, [], items)
+        if contact is None:
+            planned = BulkApplyRow(row_number=row.row_number, action=RowAction.CREATE, values=values)
+            return RowVerdict(row.row_number, RowOutcome.CREATE, contact_id, planned, changed, items)
+        if not changed:
+            return RowVerdict(row.row_number, RowOutcome.UNCHANGED, contact.id, None, [], items)
+        expected, in_conflict = self._judge_conflict(row, contact, changed, items)
+        if in_conflict and self.options.skip_conflicts:
+            return RowVerdict(row.row_number, RowOutcome.SKIPPED, contact.id, None, [], items)
+        planned = BulkApplyRow(
+            row_number=row.row_number,
+            action=RowAction.UPDATE,
+            contact_id=contact.id,
+            values=values,
+            expected_updated_at=expected,
+        )
+        return RowVerdict(row.row_number, RowOutcome.UPDATE, contact.id, planned, changed, items)
+
+    def _judge_id(
+        self,
+        row: RawRow,
+        parsed_id: ParsedId,
+        contact: ContactRecord | None,
+        items: list[FeedbackItem],
+    ) -> bool:
+        column = self.id_column
+        value = parsed_id.value
+        cell = _cell(row, column.index) if column else None
+        if isinstance(value, ParseProblem):
+            items.append(self._cell_item(value.code, row, column, cell, value.params))
+            return False
+        if contact is not None:
+            return True
+        variant = "blank" if value is None else "unknown"
+        if self.options.create_unknown_ids:
+            code = "new_contact_will_be_created"
+        else:
+            code = "id_blank" if value is None else "id_not_found"
+        items.append(self._cell_item(code, row, column, cell, {"variant": variant, "id": value or ""}))
+        return True
+
+    def _judge_cell(
+        self,
+        row: RawRow,
+        column: ConfirmedColumn,
+        contact: ContactRecord | None,
+        values: dict[str, object],
+        changed: list[str],
+        items: list[FeedbackItem],
+    ) -> None:
+        spec = column.spec
+        cell = _cell(row, column.index)
+        current = current_value(contact, spec) if contact is not None else None
+        if contact is not None and _cell_shows_current(spec.type, cell, current):
+            return  # untouched: the fast path of a round trip, and never a false error
+        parsed = self.parser.parse(cell, spec)
+        if isinstance(parsed, ParseProblem):
+            candidates = self.parser.lookups.owner_candidates(parsed)
+            if contact is None or current not in candidates:
+                items.append(self._cell_item(parsed.code, row, column, cell, parsed.params))
+                return
+            parsed = current  # an ambiguous owner name that the contact already has
+        if is_blank(cell) and self._judge_empty(row, column, contact, current, items):
+            return
+        if contact is None:
+            if not is_blank(cell):
+                values[spec.key] = parsed
+                changed.append(spec.key)
+        elif not values_equal(spec.type, parsed, current, self.timezone):
+            values[spec.key] = parsed
+            changed.append(spec.key)
+
+    def _judge_empty(
+        self,
+        row: RawRow,
+        column: ConfirmedColumn,
+        contact: ContactRecord | None,
+        current: object,
+        items: list[FeedbackItem],
+    ) -> bool:
+        """Feedback for an empty cell; True when the field is left as it is."""
+        spec = column.spec
+        label = spec.label(self.locale)
+        has_value = contact is not None and not values_equal(spec.type, None, current, self.timezone)
+        clears = has_value and not self.options.ignore_empty_cells
+        if spec.required and (contact is None or clears):
+            variant = "create" if contact is None else "update"
+            items.append(
+                self._cell_item("required_field_empty", row, column, None, {"variant": variant, "field": label})
+            )
+            return True
+        if spec.recommended and self.options.warn_recommended_empty:
+            variant = "clears" if clears else "kept" if has_value else "empty"
+            items.append(
+                self._cell_item(
+                    "recommended_field_empty",
+                    row,
+                    column,
+                    None,
+                    {"variant": variant, "field": label},
+                )
+            )
+        return self.options.ignore_empty_cells
+
+    def _judge_conflict(
+        self, row: RawRow, contact: ContactRecord, changed: Sequence[str], items: list[FeedbackItem]
+    ) -> tuple[datetime | None, bool]:
+        """The `expected_updated_at` to apply with, and whether the row is in conflict."""
+        column = self.updated_at_column
+        if column is None:
+            return None, False
+        cell = _cell(row, column.index)
+        if is_blank(cell):
+            return None, False
+        exported = self.parser.parse_datetime(cell)
+        if isinstance(exported, ParseProblem):
+            items.append(self._cell_item("updated_at_unreadable", row, column, cell, {}))
+            return None, False
+        changed_at = local_second(contact.updated_at, self.timezone)
+        exported_at = local_second(exported, self.timezone)
+        if changed_at <= exported_at:
+            return exported, False
+        labels = [s.spec.label(self.locale) for s in self.written_columns if s.spec.key in changed]
+        variant = "skip" if self.options.skip_conflicts else "overwrite"
+        params = {
+            "variant": variant,
+            "changed_at": changed_at.strftime("%d/%m/%Y %H:%M:%S"),
+            "exported_at": exported_at.strftime("%d/%m/%Y %H:%M:%S"),
+            "fields": labels,
+        }
+        items.append(self._cell_item("changed_since_export", row, column, cell, params))
+        # The user saw the warning and chose to overwrite: guard only against later changes.
+        return contact.updated_at, True
+
+    def _check_possible_duplicate(
+        self,
+        row: RawRow,
+        values: Mapping[str, object],
+        email_owners: Mapping[str, list[int]],
+        items: list[FeedbackItem],
+    ) -> None:
+        emails = values.get("emails")
+        if not isinstance(emails, list):
+            return
+        for email in emails:
+            owners = email_owners.get(str(email).lower())
+            if owners:
+                cell = _cell(row, self.emails_column.index) if self.emails_column else None
+                items.append(
+                    self._cell_item(
+                        "possible_duplicate",
+                        row,
+                        self.emails_column,
+                        cell,
+                        {"email": email, "contact_ids": sorted(owners)},
+                    )
+                )
+                return
+
+    def _cell_item(
+        self,
+        code: str,
+        row: RawRow,
+        column: ConfirmedColumn | None,
+        cell: CellValue,
+        params: Mapping[str, object],
+    ) -> FeedbackItem:
+        header = column.header if column else None
+        key = column.spec.key if column else None
+        return self._item(code, row, column.column if column else None, header, key, cell, params)
+
+    def _item(
+        self,
+        code: str,
+        row: RawRow,
+        letter: str | None,
+        header: str | None,
+        field_key: str | None,
+        cell: CellValue,
+        params: Mapping[str, object],
+    ) -> FeedbackItem:
+        shown = {k: v for k, v in params.items() if k not in _INTERNAL_PARAMS}
+        return feedback(
+            code,
+            row.row_number,
+            column=letter,
+            header=header,
+            field_key=field_key,
+            cell=cell,
+            params=shown,
+        )
+
+
+def _cell(row: RawRow, index: int) -> CellValue:
+    return row.cells[index] if index < len(row.cells) else None
+
+
+def _cell_shows_current(field_type: FieldType, cell: CellValue, current: object) -> bool:
+    """The cell is the text the export writes for the current value (strings and lists
+    of strings only, where that text is plain)."""
+    if not isinstance(cell, str) or current is None:
+        return False
+    if field_type in _PLAIN_TEXT_TYPES and isinstance(current, str):
+        return values_equal(field_type, cell, current, "UTC")
+    if field_type in LIST_TYPES and isinstance(current, list) and current:
+        return cell.strip() == MULTI_VALUE_SEPARATOR.join(map(str, current))
+    return False

@@ -1,0 +1,214 @@
+"""Validation of a whole sheet, in streaming batches, with the I/O left to the caller.
+
+    validator = SheetValidator(setup)
+    for rows in batches_of(reader, 1000):
+        request = validator.begin_batch(rows)      # ids and emails this batch needs
+        lookup = contacts.lookup(request)          # the service's I/O (ContactLookup)
+        verdict = validator.judge_batch(lookup)    # feedback + planned changes per row
+        store(verdict.feedback, verdict.planned)
+    summary = validator.finish()                   # file-level feedback, final counts
+    drop_planned(summary.revoked_rows)             # rows an ID repeated later made errors
+
+Rows whose cells are all empty are passed over (spreadsheets keep such rows around).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from services.importer.domain.cell_parsing import CellParser, is_blank
+from services.importer.domain.feedback import FeedbackItem, Severity, feedback
+from services.importer.domain.field_catalogue import AccountFields
+from services.importer.domain.row_judgement import ParsedId, RowJudge, RowOutcome, RowVerdict
+from services.importer.domain.row_ledger import LedgerEntry, RowLedger
+from services.importer.domain.sheet import RawRow
+from services.importer.domain.validation_setup import ValidationSetup
+from shared.contacts_api import BulkApplyRow, ContactLookup, ContactLookupRequest, ContactRecord
+from shared.fields import RECOMMENDED_FIELD_KEYS
+
+MAX_LOOKUP_ITEMS = 10_000  # ContactLookupRequest's limit per list
+
+
+@dataclass(slots=True)
+class ValidationCounts:
+    rows: int = 0
+    rows_with_errors: int = 0
+    errors: int = 0  # feedback items of severity error
+    warnings: int = 0
+    to_create: int = 0
+    to_update: int = 0
+    unchanged: int = 0
+    skipped: int = 0  # in conflict with the skip-conflicts option on
+    field_changes: dict[str, int] = field(default_factory=dict)  # key → rows that change it
+
+
+@dataclass(slots=True)
+class BatchVerdict:
+    rows: list[RowVerdict]
+
+    @property
+    def feedback(self) -> list[FeedbackItem]:
+        return [item for row in self.rows for item in row.feedback]
+
+    @property
+    def planned(self) -> list[BulkApplyRow]:
+        return [row.planned for row in self.rows if row.planned is not None]
+
+
+@dataclass(frozen=True, slots=True)
+class ValidationSummary:
+    counts: ValidationCounts
+    feedback: list[FeedbackItem]  # found only at the end: file-level, repeated IDs
+    revoked_rows: list[int]  # planned in a batch, then found in error: not to be applied
+    ready_to_start: bool
+
+
+class SheetValidator:
+    def __init__(self, setup: ValidationSetup) -> None:
+        self.setup = setup
+        fields = AccountFields.from_account(setup.account)
+        parser = CellParser(
+            setup.account,
+            setup.sheet_locale,
+            validate_emails=setup.options.validate_emails,
+            validate_phones=setup.options.validate_phones,
+        )
+        self._fields = fields
+        self._judge = RowJudge(setup, fields, parser)
+        self._field_keys = [c.spec.key for c in self._judge.written_columns]
+        self._field_index = {key: i for i, key in enumerate(self._field_keys)}
+        self._ledger = RowLedger()
+        self._pending: list[tuple[RawRow, ParsedId]] | None = None
+        self.counts = ValidationCounts()
+
+    def begin_batch(self, rows: Sequence[RawRow]) -> ContactLookupRequest:
+        """Reads the batch's IDs; returns what the service must look up for it."""
+        if self._pending is not None:
+            raise RuntimeError("judge_batch() the previous batch first")
+        pending: list[tuple[RawRow, ParsedId]] = []
+        ids: dict[int, None] = {}
+        emails: dict[str, None] = {}
+        for row in rows:
+            if all(is_blank(cell) for cell in row.cells):
+                continue
+            parsed_id = self._judge.read_id(row)
+            pending.append((row, parsed_id))
+            if isinstance(parsed_id.value, int):
+                ids[parsed_id.value] = None
+            for email in self._judge.emails_to_check(row, parsed_id):
+                emails[email] = None
+        self._pending = pending
+        return ContactLookupRequest(ids=list(ids)[:MAX_LOOKUP_ITEMS], emails=list(emails)[:MAX_LOOKUP_ITEMS])
+
+    def judge_batch(self, lookup: ContactLookup) -> BatchVerdict:
+        if self._pending is None:
+            raise RuntimeError("begin_batch() first")
+        pending, self._pending = self._pending, None
+        account_id = self.setup.account.account_id
+        # Another account's contact is "unknown", never a match, whatever the lookup says.
+        contacts: dict[int, ContactRecord] = {c.id: c for c in lookup.contacts if c.account_id == account_id}
+        verdicts = []
+        for row, parsed_id in pending:
+            contact = contacts.get(parsed_id.value) if isinstance(parsed_id.value, int) else None
+            verdict = self._judge.judge(row, parsed_id, contact, lookup.email_owners)
+            self._count(verdict)
+            verdicts.append(verdict)
+        return BatchVerdict(verdicts)
+
+    def finish(self) -> ValidationSummary:
+        if self._pending is not None:
+            raise RuntimeError("judge_batch() the last batch first")
+        items = self._missing_recommended_columns()
+        revoked: list[int] = []
+        for group in self._ledger.duplicate_id_groups():
+            for entry in group:
+                others = [e.row_number for e in group if e is not entry]
+                items.append(self._duplicate_id_item(entry, others))
+                if self._unplan(entry):
+                    revoked.append(entry.row_number)
+        for item in items:
+            self._count_item(item)
+        counts = self.counts
+        ready = counts.rows_with_errors == 0 or self.setup.options.skip_rows_with_errors
+        return ValidationSummary(counts, items, sorted(revoked), ready)
+
+    def _count(self, verdict: RowVerdict) -> None:
+        counts = self.counts
+        counts.rows += 1
+        for item in verdict.feedback:
+            self._count_item(item)
+        outcome = verdict.outcome
+        if outcome is RowOutcome.ERROR:
+            counts.rows_with_errors += 1
+        elif outcome is RowOutcome.CREATE:
+            counts.to_create += 1
+        elif outcome is RowOutcome.UPDATE:
+            counts.to_update += 1
+        elif outcome is RowOutcome.UNCHANGED:
+            counts.unchanged += 1
+        else:
+            counts.skipped += 1
+        for key in verdict.changed_fields:
+            counts.field_changes[key] = counts.field_changes.get(key, 0) + 1
+        self._ledger.record(
+            verdict.row_number,
+            verdict.contact_id,
+            outcome,
+            (self._field_index[key] for key in verdict.changed_fields),
+        )
+
+    def _count_item(self, item: FeedbackItem) -> None:
+        if item.severity is Severity.ERROR:
+            self.counts.errors += 1
+        else:
+            self.counts.warnings += 1
+
+    def _unplan(self, entry: LedgerEntry) -> bool:
+        """Turns a judged row into an error row; True if it had a planned change."""
+        counts = self.counts
+        outcome = entry.outcome
+        if outcome is RowOutcome.ERROR:
+            return False
+        counts.rows_with_errors += 1
+        if outcome is RowOutcome.UNCHANGED:
+            counts.unchanged -= 1
+            return False
+        if outcome is RowOutcome.SKIPPED:
+            counts.skipped -= 1
+            return False
+        if outcome is RowOutcome.CREATE:
+            counts.to_create -= 1
+        else:
+            counts.to_update -= 1
+        for index in entry.changed_field_indexes:
+            counts.field_changes[self._field_keys[index]] -= 1
+        return True
+
+    def _duplicate_id_item(self, entry: LedgerEntry, other_rows: list[int]) -> FeedbackItem:
+        column = self._judge.id_column
+        return feedback(
+            "duplicate_id",
+            entry.row_number,
+            column=column.column if column else None,
+            header=column.header if column else None,
+            field_key="id",
+            cell=str(entry.contact_id),
+            params={"id": entry.contact_id, "other_rows": other_rows},
+        )
+
+    def _missing_recommended_columns(self) -> list[FeedbackItem]:
+        if not self.setup.options.warn_recommended_empty:
+            return []
+        mapped = set(self.setup.columns.values())
+        locale = self.setup.account.locale
+        return [
+            feedback(
+                "recommended_column_missing",
+                None,
+                field_key=key,
+                params={"field": self._fields.by_key[key].label(locale)},
+            )
+            for key in RECOMMENDED_FIELD_KEYS
+            if key not in mapped
+        ]
