@@ -56,19 +56,21 @@ def load_migrations(folder: Path) -> list[Migration]:
 async def apply_migrations(conn: asyncpg.Connection, folder: Path) -> list[int]:
     """Applies the pending migrations of `folder`; returns the versions applied now."""
     migrations = load_migrations(folder)
-    await conn.execute(
-        """
-        CREATE TABLE IF NOT EXISTS schema_migrations (
-            version integer PRIMARY KEY,
-            name text NOT NULL,
-            checksum text NOT NULL,
-            applied_at timestamptz NOT NULL DEFAULT now()
-        )
-        """
-    )
     applied_now: list[int] = []
+    # Replicas starting together: one migrates, the others wait here (even the CREATE
+    # TABLE IF NOT EXISTS below races on the catalog without it).
     await conn.execute("SELECT pg_advisory_lock($1)", _MIGRATION_LOCK_KEY)
     try:
+        await conn.execute(
+            """
+            CREATE TABLE IF NOT EXISTS schema_migrations (
+                version integer PRIMARY KEY,
+                name text NOT NULL,
+                checksum text NOT NULL,
+                applied_at timestamptz NOT NULL DEFAULT now()
+            )
+            """
+        )
         rows = await conn.fetch("SELECT version, checksum FROM schema_migrations")
         applied = {r["version"]: r["checksum"] for r in rows}
         for migration in migrations:
@@ -108,8 +110,9 @@ async def ensure_database(settings: PostgresSettings) -> None:
     try:
         # Identifiers cannot be bound as parameters; quote it as PostgreSQL does.
         quoted = '"' + settings.database.replace('"', '""') + '"'
-        # Another replica may make it first.
-        with contextlib.suppress(asyncpg.DuplicateDatabaseError):
+        # Another replica may make it first (two concurrent CREATE DATABASE also collide
+        # on the catalog's unique index).
+        with contextlib.suppress(asyncpg.DuplicateDatabaseError, asyncpg.UniqueViolationError):
             await conn.execute(f"CREATE DATABASE {quoted}")
     finally:
         await conn.close()

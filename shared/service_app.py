@@ -12,9 +12,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
+import pydantic
 import uvicorn
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
@@ -101,11 +102,32 @@ def configure_logging(level: str) -> None:
     # aiokafka logs every failed connection attempt at ERROR; during startup the one line
     # of `run_service` says it, afterwards /readyz does.
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
+    # urllib3 (under minio) warns on every retry; /readyz says that S3 is down.
+    logging.getLogger("urllib3").setLevel(logging.ERROR)
 
 
 def describe_error(exc: BaseException) -> str:
     text = str(exc) or exc.__class__.__name__
     return " ".join(text.split())
+
+
+SettingsT = TypeVar("SettingsT", bound=ServiceSettings)
+
+
+def load_settings(settings_cls: type[SettingsT]) -> SettingsT:
+    """The service's settings from its environment; a bad value (or a development secret
+    outside development) ends the process with one line naming the variables, exit 2."""
+    try:
+        return settings_cls()
+    except pydantic.ValidationError as exc:
+        prefix = settings_cls.model_config.get("env_prefix", "")
+        problems = []
+        for error in exc.errors():
+            where = "__".join(str(part) for part in error["loc"]).upper()
+            problems.append(f"{prefix}{where}: {error['msg']}" if where else str(error["msg"]))
+        service = settings_cls.model_fields["service_name"].default
+        print(f"{service}: bad configuration: {'; '.join(problems)}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 def run_service(

@@ -2,11 +2,11 @@
 
 from services.contacts.bootstrap import build
 from services.contacts.config import ContactsSettings
-from shared.service_app import run_service
+from shared.service_app import load_settings, run_service
 
 
 def main() -> None:
-    settings = ContactsSettings()
+    settings = load_settings(ContactsSettings)
     run_service(settings, lambda: build(settings))
 
 

@@ -2,11 +2,11 @@
 
 from services.export.bootstrap import build
 from services.export.config import ExportSettings
-from shared.service_app import run_service
+from shared.service_app import load_settings, run_service
 
 
 def main() -> None:
-    settings = ExportSettings()
+    settings = load_settings(ExportSettings)
     run_service(settings, lambda: build(settings))
 
 

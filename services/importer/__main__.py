@@ -2,11 +2,11 @@
 
 from services.importer.bootstrap import build
 from services.importer.config import ImporterSettings
-from shared.service_app import run_service
+from shared.service_app import load_settings, run_service
 
 
 def main() -> None:
-    settings = ImporterSettings()
+    settings = load_settings(ImporterSettings)
     run_service(settings, lambda: build(settings))
 
 

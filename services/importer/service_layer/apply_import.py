@@ -1,0 +1,239 @@
+"""The "start import" use case ("Iniciar importação"): the planned changes applied in
+batches through the contacts service's bulk apply, exactly once per row.
+
+One run at a time: the first start moves the job `validated` → `running` under a lease
+that a heartbeat renews; a repeated start, a redelivered command or another replica
+finds it running (or finished) and does nothing. A run whose owner died (its lease ran
+out) is taken over by the next start delivery or by the periodic `resume_expired` sweep,
+and continues at the first batch not recorded (see adapters/run_store)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+
+from services.importer.adapters.import_repository import ImportRecord, ImportRepository
+from services.importer.adapters.run_store import BatchTally, RunStore
+from services.importer.service_layer.announcements import Announcer
+from services.importer.service_layer.confirm_import import options_from_json
+from services.importer.service_layer.messages_text import text
+from services.importer.service_layer.ports import ContactsGateway
+from shared.contacts_api import BulkApplyRequest, BulkApplyResult, BulkApplyRow, RowAction, RowOutcomeKind
+from shared.contacts_client import ContactsApiError, UnknownAccount
+from shared.events import StartImport
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+PROGRESS_EVERY_FRACTION = 0.05
+PROGRESS_EVERY_S = 5.0
+
+
+class RunLost(Exception):
+    """Another owner took the run over (this one stalled past its lease)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RunSettings:
+    owner: str  # this process
+    lease_s: float
+    batch_size: int
+
+
+@dataclass
+class ApplyImport:
+    repository: ImportRepository
+    runs: RunStore
+    contacts: ContactsGateway
+    announcer: Announcer
+    settings: RunSettings
+
+    async def handle(self, command: StartImport) -> None:
+        record = await self.repository.get(command.account_id, command.import_id)
+        if record is None:
+            # Not in this database: another deployment's import on a shared cluster, or
+            # another account's id. Announcing a failure for it would mislead its owner.
+            log.warning("import %s of account %s is unknown here: ignored", command.import_id, command.account_id)
+            return
+        await self.run(record.import_id)
+
+    async def run(self, import_id: uuid.UUID) -> str:
+        """Starts, resumes or leaves the run; returns the job's state afterwards."""
+        claim = await self.runs.claim(import_id, self.settings.owner, self.settings.lease_s, self.settings.batch_size)
+        if claim is None:
+            return "gone"
+        record = claim.record
+        if not claim.claimed:
+            if record.state in ("completed", "completed_with_errors", "failed") and not record.outcome_published:
+                await self.announcer.outcome(record)
+            return record.state
+        if record.run_attempt > MAX_ATTEMPTS:
+            await self._fail(record, "import_retries_exhausted", text("retries_exhausted", record.locale))
+            return "failed"
+        if claim.resumed:
+            log.warning(
+                "import %s: resuming at batch %s (attempt %s)", import_id, record.batches_done, record.run_attempt
+            )
+        try:
+            return await self._apply_under_lease(record)
+        except RunLost:
+            log.warning("import %s: the run was taken over by another owner", import_id)
+            return "running"
+
+    async def _apply_under_lease(self, record: ImportRecord) -> str:
+        lost = asyncio.Event()
+        heartbeat = asyncio.create_task(self._heartbeat(record.import_id, lost))
+        applying = asyncio.create_task(self._apply(record))
+        try:
+            done, _ = await asyncio.wait({applying, heartbeat}, return_when=asyncio.FIRST_COMPLETED)
+            if applying not in done:  # the heartbeat ended: the lease is lost
+                applying.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await applying
+                raise RunLost(str(record.import_id))
+            return applying.result()
+        finally:
+            heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat
+            if not applying.done():
+                applying.cancel()
+
+    async def _heartbeat(self, import_id: uuid.UUID, lost: asyncio.Event) -> None:
+        interval = self.settings.lease_s / 3
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                renewed = await self.runs.renew_lease(import_id, self.settings.owner, self.settings.lease_s)
+            except Exception:  # the database blinked: try again before the lease runs out
+                log.warning("import %s: could not renew the lease", import_id, exc_info=True)
+                continue
+            if not renewed:
+                lost.set()
+                return
+
+    async def _apply(self, record: ImportRecord) -> str:
+        options = options_from_json(record.options)
+        planned_total = (record.to_create or 0) + (record.to_update or 0)
+        rows_total = record.rows_total or 0
+        kept_out = rows_total - planned_total  # unchanged, skipped or in error: done already
+        progress = _ProgressThrottle(rows_total)
+        current = record
+        for batch_no in range(record.batches_done, record.batches_total or 0):
+            rows = await self.runs.batch_rows(record.import_id, batch_no)
+            result = await self._bulk_apply(current, batch_no, rows)
+            if result is None:
+                return "failed"
+            outcomes, tally = _tally(result, options.skip_conflicts, {r.row_number for r in rows})
+            recorded = await self.runs.record_batch(
+                record.import_id, self.settings.owner, batch_no, outcomes, tally, self.settings.lease_s
+            )
+            if recorded is None:
+                raise RunLost(str(record.import_id))
+            current = recorded
+            done = kept_out + current.rows_done
+            if progress.due(done):
+                await self.announcer.progress(current, done, rows_total)
+        extra_skipped = record.conflicts_skipped or 0
+        if options.skip_rows_with_errors:
+            extra_skipped += record.rows_with_errors or 0
+        final_state = "completed" if current.applied_failed == 0 else "completed_with_errors"
+        finished = await self.runs.finish(
+            record.import_id, self.settings.owner, final_state, extra_skipped, record.unchanged or 0
+        )
+        if finished is None:
+            raise RunLost(str(record.import_id))
+        await self.announcer.progress(finished, rows_total, rows_total)
+        await self.announcer.outcome(finished)
+        return finished.state
+
+    async def _bulk_apply(self, record: ImportRecord, batch_no: int, rows: list) -> BulkApplyResult | None:
+        request = BulkApplyRequest(
+            idempotency_key=f"{record.import_id}:{batch_no}",
+            import_id=str(record.import_id),
+            requested_by=record.requested_by,
+            fields=record.write_fields or [],
+            tag=record.tag,
+            rows=[
+                BulkApplyRow(
+                    row_number=r.row_number,
+                    action=RowAction(r.action),
+                    contact_id=r.contact_id,
+                    values=r.values,
+                    expected_updated_at=r.expected_updated_at,
+                )
+                for r in rows
+            ],
+        )
+        try:
+            return await self.contacts.bulk_apply(record.account_id, request)
+        except UnknownAccount:
+            await self._fail(record, "unknown_account", text("unknown_account", record.locale))
+            return None
+        except ContactsApiError as exc:
+            if exc.status is None or exc.status >= 500 or exc.status in (408, 409, 429):
+                raise  # transient: redelivered (or resumed by the sweep) later
+            await self._fail(record, "apply_rejected", text("apply_rejected", record.locale, detail=str(exc)[:300]))
+            return None
+
+    async def _fail(self, record: ImportRecord, code: str, message: str) -> None:
+        if await self.repository.mark_failed(record.import_id, code, message, from_states=("running",)):
+            failed = await self.repository.get(record.account_id, record.import_id)
+            assert failed is not None
+            await self.announcer.outcome(failed)
+
+
+def _tally(
+    result: BulkApplyResult, skip_conflicts: bool, sent_rows: set[int]
+) -> tuple[list[tuple[int, str, int | None, list[str], str | None]], BatchTally]:
+    counts = {"created": 0, "updated": 0, "unchanged": 0, "skipped": 0, "failed": 0}
+    outcomes = []
+    seen: set[int] = set()
+    for o in result.outcomes:
+        if o.row_number not in sent_rows or o.row_number in seen:
+            continue
+        seen.add(o.row_number)
+        kind = o.outcome
+        # A contact changed between validation and start: skipped if the user chose so.
+        conflict_bucket = "skipped" if skip_conflicts else "failed"
+        bucket = conflict_bucket if kind is RowOutcomeKind.CONFLICT else kind.value
+        counts[bucket] += 1
+        outcomes.append((o.row_number, kind.value, o.contact_id, list(o.changed_fields), o.reason))
+    for row_number in sorted(sent_rows - seen):  # never silently lost
+        counts["failed"] += 1
+        outcomes.append((row_number, RowOutcomeKind.FAILED.value, None, [], "no outcome from the contacts service"))
+    return outcomes, BatchTally(**counts)
+
+
+class _ProgressThrottle:
+    """At least every 5 % of the rows or every 5 s, whichever comes first."""
+
+    def __init__(self, total: int) -> None:
+        self.step = max(1, int(total * PROGRESS_EVERY_FRACTION))
+        self.last_done = 0
+        self.last_at = time.monotonic()
+
+    def due(self, done: int) -> bool:
+        now = time.monotonic()
+        if done - self.last_done >= self.step or now - self.last_at >= PROGRESS_EVERY_S:
+            self.last_done, self.last_at = done, now
+            return True
+        return False
+
+
+async def resume_expired_runs(apply: ApplyImport, interval_s: float) -> None:
+    """Forever: resumes runs whose owner stopped renewing the lease (killed, cut off).
+    Every replica sweeps; the claim lets exactly one of them take each run."""
+    while True:
+        await asyncio.sleep(interval_s)
+        try:
+            for import_id in await apply.runs.expired_runs():
+                await apply.run(import_id)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.warning("resuming expired runs failed; will try again", exc_info=True)
