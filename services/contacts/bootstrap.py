@@ -4,23 +4,19 @@ other services over HTTP; it consumes no Kafka topic, so it holds no broker."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from pathlib import Path
 
-import asyncpg
 from fastapi import FastAPI
 
 from services.contacts.config import ContactsSettings
+from services.contacts.deps import ContactsDeps
 from services.contacts.entrypoints import http
 from shared.service_app import Infrastructure, add_health_routes, connect_infrastructure
 
 MIGRATIONS = Path(__file__).parent / "sql" / "migrations"
 
 
-@dataclass
-class ContactsDeps:
-    settings: ContactsSettings
-    pool: asyncpg.Pool
+__all__ = ["MIGRATIONS", "ContactsDeps", "build", "create_app"]
 
 
 def create_app(infra: Infrastructure | None = None) -> FastAPI:
@@ -31,6 +27,7 @@ def create_app(infra: Infrastructure | None = None) -> FastAPI:
         "The `internal` routes serve the export and importer services.",
     )
     app.include_router(http.router)
+    http.install_error_handlers(app)
     if infra is not None:
         add_health_routes(app, infra.readiness)
     return app

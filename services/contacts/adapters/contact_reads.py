@@ -1,0 +1,106 @@
+"""Reading contacts: by id, a filtered page, a selection's count and its stream."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+import asyncpg
+
+from services.contacts.domain.contact_filter import WhereClause
+from services.contacts.domain.contact_state import ContactState
+from shared.contacts_api import ContactRecord
+
+CONTACT_COLUMNS = (
+    "id, account_id, name, emails, phones, company, job_title, lifecycle_stage, owner_id, "
+    "legal_entity, tags, custom_fields, created_at, updated_at, version"
+)
+STREAM_PREFETCH = 1_000
+
+
+def to_record(row: asyncpg.Record) -> ContactRecord:
+    # Values come typed from the database; skipping validation keeps streams fast.
+    return ContactRecord.model_construct(**dict(row))
+
+
+def to_state(row: asyncpg.Record | ContactRecord) -> ContactState:
+    get: Any = row.__getitem__ if isinstance(row, asyncpg.Record) else row.__getattribute__
+    return ContactState(
+        name=get("name"),
+        emails=list(get("emails")),
+        phones=list(get("phones")),
+        company=get("company"),
+        job_title=get("job_title"),
+        lifecycle_stage=get("lifecycle_stage"),
+        owner=get("owner_id"),
+        legal_entity=get("legal_entity"),
+        tags=list(get("tags")),
+        custom_fields=dict(get("custom_fields")),
+    )
+
+
+async def get_contact(conn: asyncpg.Connection, account_id: int, contact_id: int) -> ContactRecord | None:
+    row = await conn.fetchrow(
+        f"SELECT {CONTACT_COLUMNS} FROM contacts WHERE account_id = $1 AND id = $2",
+        account_id,
+        contact_id,
+    )
+    return to_record(row) if row is not None else None
+
+
+async def get_contacts(conn: asyncpg.Connection, account_id: int, ids: Sequence[int]) -> list[ContactRecord]:
+    rows = await conn.fetch(
+        f"SELECT {CONTACT_COLUMNS} FROM contacts WHERE account_id = $1 AND id = ANY($2::bigint[]) ORDER BY id",
+        account_id,
+        list(ids),
+    )
+    return [to_record(r) for r in rows]
+
+
+async def list_page(
+    conn: asyncpg.Connection, where: WhereClause, after_id: int | None, limit: int
+) -> list[ContactRecord]:
+    """One page in id order after `after_id` (keyset): new rows never shift a page."""
+    params = list(where.params)
+    condition = where.sql
+    if after_id is not None:
+        params.append(after_id)
+        condition += f" AND id > ${len(params)}"
+    params.append(limit)
+    rows = await conn.fetch(
+        f"SELECT {CONTACT_COLUMNS} FROM contacts WHERE {condition} ORDER BY id LIMIT ${len(params)}",
+        *params,
+    )
+    return [to_record(r) for r in rows]
+
+
+async def count(conn: asyncpg.Connection, where: WhereClause) -> int:
+    value: int = await conn.fetchval(f"SELECT count(*) FROM contacts WHERE {where.sql}", *where.params)
+    return value
+
+
+async def stream(conn: asyncpg.Connection, where: WhereClause) -> AsyncIterator[ContactRecord]:
+    """Every matching contact in id order. The caller holds the connection in a
+    REPEATABLE READ transaction (one snapshot); the cursor bounds memory."""
+    query = f"SELECT {CONTACT_COLUMNS} FROM contacts WHERE {where.sql} ORDER BY id"
+    async for row in conn.cursor(query, *where.params, prefetch=STREAM_PREFETCH):
+        yield to_record(row)
+
+
+async def email_owners(conn: asyncpg.Connection, account_id: int, emails: Sequence[str]) -> dict[str, list[int]]:
+    """Lower-cased email → ids of the account's contacts holding it."""
+    wanted = sorted({e.strip().lower() for e in emails if e.strip()})
+    if not wanted:
+        return {}
+    rows = await conn.fetch(
+        """
+        SELECT lower(email) AS email, array_agg(DISTINCT c.id ORDER BY c.id) AS ids
+        FROM contacts AS c, unnest(c.emails) AS email
+        WHERE c.account_id = $1 AND lower_text_array(c.emails) && $2::text[]
+          AND lower(email) = ANY($2::text[])
+        GROUP BY lower(email)
+        """,
+        account_id,
+        wanted,
+    )
+    return {r["email"]: list(r["ids"]) for r in rows}

@@ -1,0 +1,149 @@
+"""The contact filter and selection of CONTRACT.md as one SQL WHERE clause with
+parameters: the one place that the list API, selection counts and selection streams read.
+
+Pure: it returns text and values; the adapters run them. `$1` is always the account id,
+so no condition can reach another account's rows.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from services.contacts.domain.custom_field_rules import (
+    CustomFieldDefinition,
+    FieldValueError,
+    canonical_custom_value,
+)
+from shared.fields import FieldType
+from shared.selection import ContactFilter, Selection
+
+_PHONE_LIKE = re.compile(r"^[\d\s()+.\-]+$")
+_BOOLEAN_WORDS = {"true": True, "sim": True, "1": True, "false": False, "nao": False, "não": False, "0": False}
+
+
+@dataclass
+class WhereClause:
+    """Conditions joined with AND; `params[i]` is `$i+1`."""
+
+    conditions: list[str] = field(default_factory=list)
+    params: list[Any] = field(default_factory=list)
+
+    def param(self, value: Any) -> str:
+        self.params.append(value)
+        return f"${len(self.params)}"
+
+    def add(self, condition: str) -> None:
+        self.conditions.append(condition)
+
+    @property
+    def sql(self) -> str:
+        return " AND ".join(self.conditions)
+
+
+def selection_where(
+    account_id: int,
+    selection: Selection,
+    custom_fields: Mapping[str, CustomFieldDefinition],
+    timezone: str,
+) -> WhereClause:
+    where = WhereClause()
+    where.add(f"account_id = {where.param(account_id)}")
+    if selection.ids is not None:
+        where.add(f"id = ANY({where.param(selection.ids)}::bigint[])")
+    if selection.filter is not None:
+        add_filter(where, selection.filter, custom_fields, timezone)
+    if selection.exclude_ids:
+        where.add(f"NOT (id = ANY({where.param(selection.exclude_ids)}::bigint[]))")
+    return where
+
+
+def filter_where(
+    account_id: int,
+    contact_filter: ContactFilter,
+    custom_fields: Mapping[str, CustomFieldDefinition],
+    timezone: str,
+) -> WhereClause:
+    return selection_where(account_id, Selection(filter=contact_filter), custom_fields, timezone)
+
+
+def add_filter(
+    where: WhereClause,
+    contact_filter: ContactFilter,
+    custom_fields: Mapping[str, CustomFieldDefinition],
+    timezone: str,
+) -> None:
+    f = contact_filter
+    for word in search_words(f.q):
+        where.add(f"search_text LIKE '%' || fold_search_text({where.param(word)}) || '%'")
+    if f.owner_ids is not None:
+        where.add(f"owner_id = ANY({where.param(f.owner_ids)}::bigint[])")
+    if f.lifecycle_stages is not None:
+        where.add(f"lifecycle_stage = ANY({where.param(f.lifecycle_stages)}::text[])")
+    if f.tags is not None:
+        where.add(f"tags && {where.param(f.tags)}::text[]")
+    if f.legal_entity is not None:
+        where.add(f"legal_entity = {where.param(f.legal_entity)}")
+    zone = ZoneInfo(timezone)
+    for column, bound, operator in (
+        ("created_at", f.created_from, ">="),
+        ("created_at", f.created_to, "<="),
+        ("updated_at", f.updated_from, ">="),
+        ("updated_at", f.updated_to, "<="),
+    ):
+        if bound is not None:
+            where.add(f"{column} {operator} {where.param(_aware(bound, zone))}")
+    for key, value in (f.custom or {}).items():
+        definition = custom_fields.get(key)
+        if definition is None:
+            raise FieldValueError(f"custom.{key}", "unknown custom field")
+        _add_custom_condition(where, definition, value)
+
+
+def search_words(q: str | None) -> list[str]:
+    """`q` as LIKE patterns, one per word (every word must be found). A query that looks
+    like a phone number is reduced to its digits, which the search text also holds."""
+    if q is None or not q.strip():
+        return []
+    text = q.strip()
+    if _PHONE_LIKE.match(text) and sum(c.isdigit() for c in text) >= 3:
+        return [re.sub(r"\D", "", text)]
+    return [_escape_like(word) for word in text.split()]
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _aware(moment: datetime, zone: ZoneInfo) -> datetime:
+    # A bare date or time in a query means the account's local time, as users read it.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
+
+
+def _add_custom_condition(where: WhereClause, definition: CustomFieldDefinition, value: Any) -> None:
+    key = definition.key
+    if value is None or value == "":
+        where.add(f"NOT custom_fields ? {where.param(key)}")
+        return
+    if definition.type is FieldType.BOOLEAN and isinstance(value, str):
+        word = value.strip().lower()
+        if word not in _BOOLEAN_WORDS:
+            raise FieldValueError(f"custom.{key}", f"{value!r} is not true or false")
+        value = _BOOLEAN_WORDS[word]
+    try:
+        canonical = canonical_custom_value(definition, value)
+    except FieldValueError as error:
+        raise FieldValueError(f"custom.{key}", error.message) from None
+    if definition.type is FieldType.DECIMAL:
+        # Stored with the digits as typed ("10.50"), so compare as numbers.
+        where.add(f"(custom_fields ->> {where.param(key)})::numeric = {where.param(canonical)}::numeric")
+    elif definition.type is FieldType.DATETIME:
+        where.add(f"(custom_fields ->> {where.param(key)})::timestamptz = {where.param(canonical)}::timestamptz")
+    else:
+        # Containment uses the jsonb_path_ops index; for a multi-select a list value
+        # matches a contact that holds every listed option.
+        where.add(f"custom_fields @> {where.param({key: canonical})}::jsonb")

@@ -1,0 +1,202 @@
+"""Custom field definitions and their values: what a definition may be, and the one
+canonical JSON form of each value type (shared/contacts_api.py's docstring)."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from shared.fields import CUSTOM_FIELD_TYPES, RESERVED_KEYS, FieldType
+
+_KEY = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+# Shape checks only: the importer may pass unvalidated text when its user turned the
+# email or phone validation off, and that must still be storable.
+_EMAIL = re.compile(r"^[^@\s,;]+@[^@\s,;]+$")
+_PHONE = re.compile(r"^[^\r\n,;]*\d[^\r\n,;]*$")
+_URL = re.compile(r"^\S+$")
+_SELECT_TYPES = frozenset({FieldType.SINGLE_SELECT, FieldType.MULTI_SELECT})
+
+
+class FieldValueError(ValueError):
+    """A value that its field does not accept; `field` is the field key."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class CustomFieldDefinition:
+    key: str
+    label: str
+    type: FieldType
+    options: tuple[str, ...] = ()
+    required: bool = False
+
+
+def check_definition(definition: CustomFieldDefinition) -> None:
+    """Raises FieldValueError (naming what is wrong) for a definition that cannot be made."""
+    key = definition.key
+    if not _KEY.match(key):
+        raise FieldValueError("key", f"{key!r} must be lowercase letters, digits and _, starting with a letter")
+    if key in RESERVED_KEYS:
+        raise FieldValueError("key", f"{key!r} is the key of a standard field")
+    if not definition.label.strip():
+        raise FieldValueError("label", "must not be empty")
+    if definition.type not in CUSTOM_FIELD_TYPES:
+        raise FieldValueError("type", f"{definition.type!r} is not a custom field type")
+    if definition.type in _SELECT_TYPES:
+        if not definition.options:
+            raise FieldValueError("options", "a select field needs at least one option")
+        for option in definition.options:
+            # Several options share one cell, joined by MULTI_VALUE_SEPARATOR.
+            if "," in option or ";" in option:
+                raise FieldValueError("options", f"{option!r}: an option name has no comma or semicolon")
+            if option != option.strip() or not option:
+                raise FieldValueError("options", f"{option!r}: no blank option or edge spaces")
+        if len(set(definition.options)) != len(definition.options):
+            raise FieldValueError("options", "options are unique")
+    elif definition.options:
+        raise FieldValueError("options", "only select fields have options")
+
+
+def is_empty(value: Any) -> bool:
+    return value is None or value == "" or value == []
+
+
+def canonical_custom_value(definition: CustomFieldDefinition, raw: Any) -> Any:
+    """The canonical value to store, or None when `raw` is empty (the field is unset).
+
+    Raises FieldValueError naming the field for a value of the wrong type or an unknown
+    option."""
+    if is_empty(raw):
+        return None
+    convert = _CONVERTERS[definition.type]
+    try:
+        return convert(raw, definition)
+    except FieldValueError:
+        raise
+    except (TypeError, ValueError, InvalidOperation) as error:
+        expected = _EXPECTED[definition.type]
+        raise FieldValueError(definition.key, f"{raw!r} is not {expected}") from error
+
+
+def _text(raw: Any, _: CustomFieldDefinition) -> str:
+    if not isinstance(raw, str):
+        raise TypeError
+    return raw
+
+
+def _number(raw: Any, _: CustomFieldDefinition) -> int:
+    if isinstance(raw, bool):
+        raise TypeError
+    if isinstance(raw, int):
+        return raw
+    if isinstance(raw, float) and math.isfinite(raw) and raw.is_integer():
+        return int(raw)
+    if isinstance(raw, str) and re.fullmatch(r"-?\d{1,30}", raw.strip()):
+        return int(raw.strip())
+    raise ValueError
+
+
+def _decimal(raw: Any, _: CustomFieldDefinition) -> str:
+    if isinstance(raw, bool) or not isinstance(raw, int | float | str):
+        raise TypeError
+    value = Decimal(str(raw).strip())
+    if not value.is_finite():
+        raise ValueError
+    # Plain notation with the digits as given ("1234.50"), as the importer sends them.
+    return format(value, "f")
+
+
+def _date(raw: Any, _: CustomFieldDefinition) -> str:
+    if not isinstance(raw, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
+        raise ValueError
+    return date.fromisoformat(raw).isoformat()
+
+
+def _datetime(raw: Any, definition: CustomFieldDefinition) -> str:
+    if not isinstance(raw, str):
+        raise TypeError
+    value = datetime.fromisoformat(raw)
+    if value.tzinfo is None:
+        raise FieldValueError(definition.key, f"{raw!r} needs a UTC offset (e.g. -03:00)")
+    return value.isoformat()
+
+
+def _boolean(raw: Any, _: CustomFieldDefinition) -> bool:
+    if not isinstance(raw, bool):
+        raise TypeError
+    return raw
+
+
+def _single_select(raw: Any, definition: CustomFieldDefinition) -> str:
+    if not isinstance(raw, str):
+        raise TypeError
+    return _option(raw, definition)
+
+
+def _multi_select(raw: Any, definition: CustomFieldDefinition) -> list[str]:
+    items = [raw] if isinstance(raw, str) else raw
+    if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+        raise TypeError
+    chosen: list[str] = []
+    for item in items:
+        option = _option(item, definition)
+        if option not in chosen:
+            chosen.append(option)
+    return chosen
+
+
+def _option(value: str, definition: CustomFieldDefinition) -> str:
+    if value not in definition.options:
+        shown = ", ".join(definition.options)
+        raise FieldValueError(definition.key, f"{value!r} is not an option (options: {shown})")
+    return value
+
+
+def _matching(pattern: re.Pattern[str]) -> Any:
+    def convert(raw: Any, _: CustomFieldDefinition) -> str:
+        if not isinstance(raw, str):
+            raise TypeError
+        if not pattern.match(raw.strip()):
+            raise ValueError
+        return raw.strip()
+
+    return convert
+
+
+_CONVERTERS = {
+    FieldType.TEXT: _text,
+    FieldType.LONG_TEXT: _text,
+    FieldType.NUMBER: _number,
+    FieldType.DECIMAL: _decimal,
+    FieldType.DATE: _date,
+    FieldType.DATETIME: _datetime,
+    FieldType.BOOLEAN: _boolean,
+    FieldType.SINGLE_SELECT: _single_select,
+    FieldType.MULTI_SELECT: _multi_select,
+    FieldType.EMAIL: _matching(_EMAIL),
+    FieldType.PHONE: _matching(_PHONE),
+    FieldType.URL: _matching(_URL),
+}
+
+_EXPECTED = {
+    FieldType.TEXT: "text",
+    FieldType.LONG_TEXT: "text",
+    FieldType.NUMBER: "an integer",
+    FieldType.DECIMAL: "a decimal number",
+    FieldType.DATE: "a date (YYYY-MM-DD)",
+    FieldType.DATETIME: "a date-time (ISO 8601 with offset)",
+    FieldType.BOOLEAN: "true or false",
+    FieldType.SINGLE_SELECT: "an option",
+    FieldType.MULTI_SELECT: "a list of options",
+    FieldType.EMAIL: "an email address",
+    FieldType.PHONE: "a phone number",
+    FieldType.URL: "a web address",
+}

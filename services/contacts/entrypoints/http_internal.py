@@ -1,0 +1,130 @@
+"""Internal routes for the export and importer services (shared/contacts_api.py), behind
+the deployment's internal service token."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from fastapi import APIRouter, Depends, HTTPException, status
+from fastapi.responses import StreamingResponse
+
+from services.contacts.adapters import accounts_store, contact_reads
+from services.contacts.domain.contact_filter import WhereClause
+from services.contacts.domain.custom_field_rules import FieldValueError
+from services.contacts.entrypoints.auth import Deps, internal_service
+from services.contacts.entrypoints.errors import LocatedFieldError
+from services.contacts.service_layer import bulk_apply as bulk_apply_use_case
+from services.contacts.service_layer import selection_reads
+from shared.contacts_api import (
+    INTERNAL_PREFIX,
+    AccountContext,
+    BulkApplyRequest,
+    BulkApplyResult,
+    ContactLookup,
+    ContactLookupRequest,
+    SelectionCount,
+    SelectionRequest,
+    TokenIntrospection,
+    TokenIntrospectionRequest,
+)
+
+router = APIRouter(prefix=INTERNAL_PREFIX, tags=["internal"], dependencies=[Depends(internal_service)])
+
+_UNKNOWN_ACCOUNT = {404: {"description": 'No such account: `{"detail": "unknown account N"}`.'}}
+NDJSON = "application/x-ndjson"
+_LINES_PER_CHUNK = 200
+
+
+@router.get("/ping", summary="The service answers and the caller's internal token is right")
+async def ping() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.post(
+    "/tokens/introspect",
+    response_model=TokenIntrospection,
+    responses={401: {"description": "Unknown or revoked token."}},
+)
+async def introspect_token(body: TokenIntrospectionRequest, deps: Deps) -> TokenIntrospection:
+    """Which account (and user) a user's API token names."""
+    async with deps.pool.acquire() as conn:
+        found = await accounts_store.introspect_token(conn, body.token)
+    if found is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "invalid or revoked token")
+    return found
+
+
+@router.get("/accounts/{account_id}/context", response_model=AccountContext, responses=_UNKNOWN_ACCOUNT)
+async def account_context(account_id: int, deps: Deps) -> AccountContext:
+    """Owners, stages, custom fields, locale and time zone: what a sheet needs."""
+    async with deps.pool.acquire() as conn:
+        return await accounts_store.account_context(conn, account_id)
+
+
+async def _where(deps: Deps, account_id: int, body: SelectionRequest) -> WhereClause:
+    async with deps.pool.acquire() as conn:
+        try:
+            return await selection_reads.where_for(conn, account_id, body.selection)
+        except FieldValueError as error:
+            raise LocatedFieldError(["body", "selection", "filter", error.field], error) from None
+
+
+@router.post("/accounts/{account_id}/selection/count", response_model=SelectionCount, responses=_UNKNOWN_ACCOUNT)
+async def count_selection(account_id: int, body: SelectionRequest, deps: Deps) -> SelectionCount:
+    where = await _where(deps, account_id, body)
+    async with deps.pool.acquire() as conn:
+        return SelectionCount(count=await contact_reads.count(conn, where))
+
+
+@router.post(
+    "/accounts/{account_id}/selection/stream",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "One `ContactRecord` JSON a line, in id order, all read from one "
+            "database snapshot. A stream that breaks off (no final chunk) is incomplete.",
+            "content": {NDJSON: {"schema": {"$ref": "#/components/schemas/ContactRecord"}}},
+        },
+        **_UNKNOWN_ACCOUNT,
+    },
+)
+async def stream_selection(account_id: int, body: SelectionRequest, deps: Deps) -> StreamingResponse:
+    where = await _where(deps, account_id, body)  # errors answer before the stream starts
+
+    async def lines() -> AsyncIterator[str]:
+        chunk: list[str] = []
+        async for record in selection_reads.stream_selection(deps.pool, where):
+            chunk.append(record.model_dump_json())
+            if len(chunk) >= _LINES_PER_CHUNK:
+                yield "\n".join(chunk) + "\n"
+                chunk = []
+        if chunk:
+            yield "\n".join(chunk) + "\n"
+
+    return StreamingResponse(lines(), media_type=NDJSON)
+
+
+@router.post("/accounts/{account_id}/contacts/lookup", response_model=ContactLookup, responses=_UNKNOWN_ACCOUNT)
+async def lookup_contacts(account_id: int, body: ContactLookupRequest, deps: Deps) -> ContactLookup:
+    """Current values of the given ids (those in the account) and who holds the emails."""
+    async with deps.pool.acquire() as conn:
+        await accounts_store.account_row(conn, account_id)
+        contacts = await contact_reads.get_contacts(conn, account_id, body.ids)
+        owners = await contact_reads.email_owners(conn, account_id, body.emails)
+    return ContactLookup(contacts=contacts, email_owners=owners)
+
+
+@router.post(
+    "/accounts/{account_id}/bulk-apply",
+    response_model=BulkApplyResult,
+    responses={
+        **_UNKNOWN_ACCOUNT,
+        409: {"description": "The idempotency key was used before by a different batch."},
+    },
+)
+async def bulk_apply(account_id: int, body: BulkApplyRequest, deps: Deps) -> BulkApplyResult:
+    """One batch of ID-keyed updates and creates in one transaction. Only `fields` are
+    written; each row gets an outcome; a repeated `idempotency_key` returns the first
+    outcomes (`replayed: true`) and writes nothing. An `update` of an id that is not the
+    account's fails with "contact not found"."""
+    return await bulk_apply_use_case.bulk_apply(deps.pool, account_id, body)
