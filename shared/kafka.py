@@ -106,12 +106,21 @@ def _job_failed_event(
     return None
 
 
+# Handler parameters that FastStream fills from its context, not from the message: an
+# error about them is the service's (e.g. not wired yet), never the message's fault.
+CONTEXT_PARAMETERS = frozenset({"deps"})
+
+
+def _about_handler_dependencies(exc: pydantic.ValidationError) -> bool:
+    return any(error["loc"] and error["loc"][0] in CONTEXT_PARAMETERS for error in exc.errors())
+
+
 def _poison_reason(exc: BaseException) -> tuple[str, str] | None:
     if isinstance(exc, PoisonMessage):
         return exc.code, exc.message
     if isinstance(exc, json.JSONDecodeError | UnicodeDecodeError):
         return "invalid_json", f"the message is not JSON: {exc}"
-    if isinstance(exc, pydantic.ValidationError):
+    if isinstance(exc, pydantic.ValidationError) and not _about_handler_dependencies(exc):
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:5]
         )

@@ -198,8 +198,10 @@ async def connect_infrastructure(
     migrations: Path,
     broker: KafkaBroker | None = None,
 ) -> Infrastructure:
-    """Applies the service's migrations, opens its pool and (if it has one) starts its
-    broker after creating the project's topics. Raises StartupError naming what failed."""
+    """Applies the service's migrations, opens its pool and (if it has one) creates the
+    project's topics for its broker. The broker is started last, by `start_broker`, once
+    its handlers' dependencies are in place: a message consumed before would fail.
+    Raises StartupError naming what failed."""
     from shared.kafka import ensure_topics
     from shared.postgres import create_pool, migrate
 
@@ -214,11 +216,22 @@ async def connect_infrastructure(
         kafka_where = f"Kafka at {settings.kafka.bootstrap_servers}"
         try:
             await startup_step(kafka_where, ensure_topics(settings.kafka), timeout_s=20)
-            await startup_step(kafka_where, broker.start(), timeout_s=30)
         except StartupError:
             await infra.close()
             raise
         infra.broker = broker
-        infra.on_close(broker.stop)
-        infra.readiness.add("kafka", kafka_check(broker))
     return infra
+
+
+async def start_broker(infra: Infrastructure, settings: ServiceSettings) -> None:
+    """Starts consuming: the last step of a service's start, after its dependencies are
+    set in the broker's context."""
+    if infra.broker is None:
+        return
+    try:
+        await startup_step(f"Kafka at {settings.kafka.bootstrap_servers}", infra.broker.start(), timeout_s=30)
+    except StartupError:
+        await infra.close()
+        raise
+    infra.on_close(infra.broker.stop)
+    infra.readiness.add("kafka", kafka_check(infra.broker))

@@ -24,6 +24,7 @@ from shared.service_app import (
     Infrastructure,
     add_health_routes,
     connect_infrastructure,
+    start_broker,
     startup_step,
 )
 
@@ -86,6 +87,7 @@ async def build(settings: ExportSettings) -> tuple[FastAPI, Callable[[], Awaitab
         settings, infra.pool, broker, store, contacts, TokenAuthenticator(contacts), repository, builder
     )
     broker.context.set_global("deps", deps)
+    await start_broker(infra, settings)
     app = create_app(infra)
     app.state.deps = deps
     return app, infra.close

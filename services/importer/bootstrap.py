@@ -34,7 +34,13 @@ from shared.auth import TokenAuthenticator
 from shared.contacts_client import ContactsClient
 from shared.kafka import create_broker, publish_event
 from shared.s3 import ObjectStore
-from shared.service_app import Infrastructure, add_health_routes, connect_infrastructure, startup_step
+from shared.service_app import (
+    Infrastructure,
+    add_health_routes,
+    connect_infrastructure,
+    start_broker,
+    startup_step,
+)
 
 MIGRATIONS = Path(__file__).parent / "sql" / "migrations"
 SOURCE = "/crm-bulk/importer"
@@ -141,6 +147,7 @@ async def build(settings: ImporterSettings) -> tuple[FastAPI, Callable[[], Await
 
     # Closed in reverse: the sweeper stops before the broker and the pool it uses.
     infra.on_close(stop_sweeper)
+    await start_broker(infra, settings)
     app = create_app(infra)
     app.state.deps = deps
     return app, infra.close
