@@ -19,7 +19,7 @@ from shared.auth import TokenAuthenticator
 from shared.contacts_client import ContactsClient
 from shared.kafka import ensure_topics
 from shared.s3 import ObjectStore
-from shared.service_app import connect_infrastructure
+from shared.service_app import connect_infrastructure, start_broker
 from shared.settings import KafkaSettings, S3Settings
 from tests.integration.importer.fake_contacts import FakeContacts, fake_contacts_app
 from tests.support.stack import KAFKA_BOOTSTRAP, PG_PORT, S3_ENDPOINT
@@ -111,6 +111,7 @@ async def importer() -> AsyncIterator[Importer]:
     await store.ensure_bucket()
     deps = wire(settings, infra.pool, broker, store, contacts, TokenAuthenticator(contacts))
     broker.context.set_global("deps", deps)
+    await start_broker(infra, settings)
     app = create_app()
     app.state.deps = deps
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://importer") as http:
