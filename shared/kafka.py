@@ -47,7 +47,9 @@ class PoisonMessage(Exception):
         self.message = message
 
 
-def create_broker(settings: KafkaSettings, service: str, **kwargs: Any) -> KafkaBroker:
+def create_broker(
+    settings: KafkaSettings, service: str, event_source: str | None = None, **kwargs: Any
+) -> KafkaBroker:
     broker = KafkaBroker(
         settings.bootstrap_servers,
         client_id=f"{settings.client_id_prefix}-{service}",
@@ -61,7 +63,7 @@ def create_broker(settings: KafkaSettings, service: str, **kwargs: Any) -> Kafka
         description=f"crm-bulk {service} service",
         **kwargs,
     )
-    DeadLetterMiddleware.brokers[id(broker.context)] = broker
+    DeadLetterMiddleware.brokers[id(broker.context)] = (broker, event_source or f"/crm-bulk/{service}")
     return broker
 
 
@@ -136,7 +138,7 @@ def _poison_reason(exc: BaseException) -> tuple[str, str] | None:
 class DeadLetterMiddleware(BaseMiddleware):
     # FastStream builds a middleware per message with the broker's context; this maps
     # that context back to its broker, to publish with the same producer.
-    brokers: dict[int, KafkaBroker] = {}  # noqa: RUF012
+    brokers: dict[int, tuple[KafkaBroker, str]] = {}  # noqa: RUF012
 
     async def after_processed(
         self,
@@ -153,14 +155,17 @@ class DeadLetterMiddleware(BaseMiddleware):
             log.warning("transient failure on %s, will retry: %r", self.msg.topic, exc_val)
             await asyncio.sleep(TRANSIENT_ERROR_PAUSE_S)
             return False
-        broker = self.brokers.get(id(self.context))
-        if broker is None:
+        found = self.brokers.get(id(self.context))
+        if found is None:
             return False
-        await send_to_dead_letter(broker, self.msg, *reason)
+        broker, source = found
+        await send_to_dead_letter(broker, self.msg, *reason, source=source)
         return True  # handled: the offset is committed, the partition moves on
 
 
-async def send_to_dead_letter(broker: KafkaBroker, record: ConsumerRecord, code: str, message: str) -> None:
+async def send_to_dead_letter(
+    broker: KafkaBroker, record: ConsumerRecord, code: str, message: str, source: str = "/crm-bulk/dead-letter"
+) -> None:
     headers = {k: v.decode(errors="replace") for k, v in (record.headers or ())}
     headers.update(
         {
@@ -176,7 +181,7 @@ async def send_to_dead_letter(broker: KafkaBroker, record: ConsumerRecord, code:
     failed = _job_failed_event(record.topic, record.value, code, message)
     if failed is not None:
         failed_topic, job_id, data = failed
-        await publish_event(broker, "/crm-bulk/dead-letter", failed_topic, job_id, data)
+        await publish_event(broker, source, failed_topic, job_id, data)
 
 
 async def ensure_topics(settings: KafkaSettings, timeout_s: float = 30.0) -> None:

@@ -78,12 +78,21 @@ class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_nested_delimiter="__", extra="ignore")
 
     environment: Environment = "development"
+    instance: str = Field(
+        "crm-bulk",
+        description="Names this deployment in the `source` of the events it publishes "
+        "(`/<instance>/<service>`).",
+    )
     service_name: str = "crm-bulk"
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     log_level: str = "INFO"
     kafka: KafkaSettings = KafkaSettings()
     postgres: PostgresSettings = PostgresSettings()
+
+    @property
+    def event_source(self) -> str:
+        return f"/{self.instance}/{self.service_name}"
 
     @model_validator(mode="after")
     def _no_default_secrets_outside_development(self) -> Self:

@@ -20,6 +20,7 @@ from tests.support.stack import (
     infra_running,
     logs_dir,
     service_env,
+    test_instance,
 )
 
 
@@ -72,6 +73,9 @@ def services(real_infra: None) -> Iterator[Services]:
         for name, port in ports.items()
     }
     os.environ["CRM_BULK_TEST_CONTACTS_DB"] = procs["contacts"].env["CONTACTS_POSTGRES__DATABASE"]
+    # Another deployment on the same Kafka (a running `make run`, another test session)
+    # also answers these commands, for accounts it does not know: watch our own events.
+    os.environ["CRM_BULK_TEST_EVENT_SOURCE"] = f"/{test_instance(run_id)}/"
     started: list[ServiceProcess] = []
     try:
         for name in ("contacts", "export", "importer"):

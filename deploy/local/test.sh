@@ -8,8 +8,11 @@ cd "$ROOT"
 bash deploy/local/python-env.sh
 bash deploy/local/test-tools.sh
 
+# Leave the stack as found: stop it afterwards only if this run started it. (The status
+# is read into a variable first: `grep -q` closing a pipe early fails it under pipefail.)
 started_infra=0
-if ! bash deploy/local/infra.sh status 2>&1 | grep -q "Kafka       up" ; then started_infra=1; fi
+status=$(bash deploy/local/infra.sh status 2>&1 || true)
+case "$status" in *"Kafka       up"*) ;; *) started_infra=1 ;; esac
 cleanup() { [ "$started_infra" = 1 ] && bash deploy/local/infra.sh stop || true; }
 trap cleanup EXIT
 bash deploy/local/infra.sh start

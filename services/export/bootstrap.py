@@ -29,7 +29,6 @@ from shared.service_app import (
 )
 
 MIGRATIONS = Path(__file__).parent / "sql" / "migrations"
-SOURCE = "/crm-bulk/export"
 
 
 @dataclass
@@ -45,7 +44,7 @@ class ExportDeps:
 
 
 def build_broker(settings: ExportSettings) -> KafkaBroker:
-    broker = create_broker(settings.kafka, "export")
+    broker = create_broker(settings.kafka, "export", settings.event_source)
     broker.include_router(messages.build_router(settings.consumer_group))
     return broker
 
@@ -78,7 +77,7 @@ async def build(settings: ExportSettings) -> tuple[FastAPI, Callable[[], Awaitab
     repository = ExportRepository(infra.pool)
 
     async def publish(topic: str, job_id: str, data: BaseModel) -> object:
-        return await publish_event(broker, SOURCE, topic, job_id, data)
+        return await publish_event(broker, settings.event_source, topic, job_id, data)
 
     builder = ExportBuilder(
         repository, contacts, store, publish, timedelta(seconds=settings.download_url_ttl_s)

@@ -43,7 +43,6 @@ from shared.service_app import (
 )
 
 MIGRATIONS = Path(__file__).parent / "sql" / "migrations"
-SOURCE = "/crm-bulk/importer"
 
 
 @dataclass
@@ -61,11 +60,11 @@ class ImporterDeps:
     validate: ValidateImportHandler
     apply: ApplyImport
     report: FeedbackReport
-    source: str = SOURCE
+    source: str = "/crm-bulk/importer"
 
 
 def build_broker(settings: ImporterSettings) -> KafkaBroker:
-    broker = create_broker(settings.kafka, "importer")
+    broker = create_broker(settings.kafka, "importer", settings.event_source)
     broker.include_router(messages.build_router(settings.consumer_group))
     return broker
 
@@ -96,13 +95,14 @@ def wire(
     results = ValidationStore(pool)
 
     async def publish(topic: str, job_id: str, data: BaseModel) -> object:
-        return await publish_event(broker, SOURCE, topic, job_id, data)
+        return await publish_event(broker, settings.event_source, topic, job_id, data)
 
     announcer = Announcer(repository, publish)
     limits = ReaderLimits(max_rows=settings.max_rows, max_columns=settings.max_columns)
     owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     run_settings = RunSettings(owner=owner, lease_s=settings.run_lease_s, batch_size=settings.apply_batch_size)
     return ImporterDeps(
+        source=settings.event_source,
         settings=settings,
         pool=pool,
         broker=broker,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -31,8 +32,12 @@ class EventWatcher:
     """Reads the given topics from their current end, without a consumer group (so it
     never takes partitions away from the services)."""
 
-    def __init__(self, topics: Iterable[str]) -> None:
+    def __init__(self, topics: Iterable[str], source_prefix: str | None = None) -> None:
         self.topics = tuple(topics)
+        # Only events of this test session's services (see tests/conftest.py).
+        self.source_prefix = source_prefix if source_prefix is not None else os.environ.get(
+            "CRM_BULK_TEST_EVENT_SOURCE", ""
+        )
         self.seen: list[SeenEvent] = []
         self._consumer: AIOKafkaConsumer | None = None
         self._task: asyncio.Task[None] | None = None
@@ -67,6 +72,8 @@ class EventWatcher:
                 body = json.loads(record.value or b"")
             except ValueError:
                 body = {"raw": (record.value or b"").decode(errors="replace")}
+            if not str(body.get("source", "")).startswith(self.source_prefix):
+                continue
             self.seen.append(
                 SeenEvent(
                     topic=record.topic,

@@ -59,6 +59,11 @@ def logs_dir() -> Path:
     raise RuntimeError("infra.sh env printed no CRM_BULK_LOGS")
 
 
+def test_instance(run_id: str) -> str:
+    """The `instance` of a test session's services: the `source` of their events."""
+    return f"crm-bulk-test-{run_id}"
+
+
 def service_env(service: str, port: int, contacts_url: str, run_id: str) -> dict[str, str]:
     """The environment of one service under test: its own port, a database of this test
     session (`<db>_test_<run_id>`) and consumer group, so that neither a running product
@@ -75,6 +80,7 @@ def service_env(service: str, port: int, contacts_url: str, run_id: str) -> dict
         f"{prefix}CONTACTS_API__INTERNAL_TOKEN": INTERNAL_TOKEN,
         f"{prefix}INTERNAL_TOKEN": INTERNAL_TOKEN,
         f"{prefix}CONSUMER_GROUP": f"crm-bulk-{service}-test-{run_id}",
+        f"{prefix}INSTANCE": test_instance(run_id),
     }
     return env
 

@@ -111,31 +111,35 @@ def seed(
 
 @app.command("demo")
 def demo(
-    contacts: Annotated[int, typer.Option(help="Contacts to add to the demo account.")] = 1000,
+    contacts: Annotated[int, typer.Option(help="Contacts the demo account should hold.")] = 1000,
 ) -> None:
     """Creates (or reuses) the account named "Demo" with owners, stages, custom fields and
-    contacts, and prints a fresh token with example commands."""
+    at least `--contacts` contacts (a second run adds none), and prints a fresh token with
+    example commands."""
 
-    async def work(conn: asyncpg.Connection) -> tuple[int, str]:
+    async def work(conn: asyncpg.Connection) -> tuple[int, int, str]:
         account_id = await accounts_store.find_account_by_name(conn, DEMO_ACCOUNT_NAME)
         if account_id is None:
             account_id = await accounts_store.create_account(conn, DEMO_ACCOUNT_NAME)
         await seeding.ensure_demo_setup(conn, account_id)
-        if contacts:
-            await seeding.seed_contacts(conn, account_id, contacts, progress=_progress(contacts))
+        held: int = await conn.fetchval("SELECT count(*) FROM contacts WHERE account_id = $1", account_id)
+        missing = max(0, contacts - held)
+        if missing:
+            await seeding.seed_contacts(conn, account_id, missing, progress=_progress(missing))
         _, token = await accounts_store.issue_token(conn, account_id, label="demo")
-        return account_id, token
+        return account_id, held + missing, token
 
-    account_id, token = _run(work)
+    account_id, held, token = _run(work)
     port = ContactsSettings().http_port
     typer.echo(
-        f"""Demo account {account_id} is ready.
+        f"""Demo account {account_id} is ready with {held} contacts.
 Token (shown once): {token}
 
-  export CRM_TOKEN={token}
-  curl -H "Authorization: Bearer $CRM_TOKEN" "http://127.0.0.1:{port}/v1/contacts?limit=5"
-  curl -H "Authorization: Bearer $CRM_TOKEN" "http://127.0.0.1:{port}/v1/contacts?q=conceicao&lifecycle_stages=lead"
-  curl -H "Authorization: Bearer $CRM_TOKEN" "http://127.0.0.1:{port}/v1/custom-fields"
+  export CRM_BULK_TOKEN={token}
+  crm-bulk contacts list --legal-entity --limit 5
+  crm-bulk export --all --format xlsx --wait --output ./contatos.xlsx
+  crm-bulk import ./contatos.xlsx --tag revisao-planilha --yes --start
+  curl -H "Authorization: Bearer $CRM_BULK_TOKEN" "http://127.0.0.1:{port}/v1/contacts?q=conceicao&limit=5"
 """
     )
 

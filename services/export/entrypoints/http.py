@@ -111,7 +111,9 @@ async def request_export(body: ExportRequest, caller: CallerDep, deps: DepsDep) 
     record = await deps.repository.register(command)
     if record.account_id != caller.account_id:
         raise HTTPException(status.HTTP_409_CONFLICT, "this export id is taken; choose another")
-    await publish_event(deps.broker, "/crm-bulk/export", topics.EXPORT_REQUESTED, str(command.export_id), command)
+    await publish_event(
+        deps.broker, deps.settings.event_source, topics.EXPORT_REQUESTED, str(command.export_id), command
+    )
     return ExportAccepted(export_id=record.export_id, state=record.state)
 
 
