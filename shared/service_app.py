@@ -21,7 +21,9 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
 
-from shared.settings import ServiceSettings
+from shared.contacts_client import ContactsClient
+from shared.s3 import ObjectStore
+from shared.settings import ContactsApiSettings, S3Settings, ServiceSettings
 
 log = logging.getLogger(__name__)
 
@@ -221,6 +223,24 @@ async def connect_infrastructure(
             raise
         infra.broker = broker
     return infra
+
+
+async def connect_store_and_contacts(
+    infra: Infrastructure, s3: S3Settings, contacts_api: ContactsApiSettings
+) -> tuple[ObjectStore, ContactsClient]:
+    """The object store (its bucket made if missing) and the contacts service's client,
+    both watched by /readyz."""
+    store = ObjectStore(s3)
+    contacts = ContactsClient(contacts_api)
+    infra.on_close(contacts.close)
+    try:
+        await startup_step(f"S3 at {s3.endpoint}, bucket {s3.bucket}", store.ensure_bucket())
+    except StartupError:
+        await infra.close()
+        raise
+    infra.readiness.add("s3", store.is_ready)
+    infra.readiness.add("contacts", contacts.is_ready)
+    return store, contacts
 
 
 async def start_broker(infra: Infrastructure, settings: ServiceSettings) -> None:

@@ -24,8 +24,8 @@ from shared.service_app import (
     Infrastructure,
     add_health_routes,
     connect_infrastructure,
+    connect_store_and_contacts,
     start_broker,
-    startup_step,
 )
 
 MIGRATIONS = Path(__file__).parent / "sql" / "migrations"
@@ -64,16 +64,7 @@ def create_app(infra: Infrastructure | None = None) -> FastAPI:
 async def build(settings: ExportSettings) -> tuple[FastAPI, Callable[[], Awaitable[None]]]:
     broker = build_broker(settings)
     infra = await connect_infrastructure(settings, MIGRATIONS, broker)
-    store = ObjectStore(settings.s3)
-    contacts = ContactsClient(settings.contacts_api)
-    infra.on_close(contacts.close)
-    try:
-        await startup_step(f"S3 at {settings.s3.endpoint}, bucket {settings.s3.bucket}", store.ensure_bucket())
-    except Exception:
-        await infra.close()
-        raise
-    infra.readiness.add("s3", store.is_ready)
-    infra.readiness.add("contacts", contacts.is_ready)
+    store, contacts = await connect_store_and_contacts(infra, settings.s3, settings.contacts_api)
     repository = ExportRepository(infra.pool)
 
     async def publish(topic: str, job_id: str, data: BaseModel) -> object:

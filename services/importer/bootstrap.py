@@ -31,15 +31,14 @@ from services.importer.service_layer.ports import ContactsGateway
 from services.importer.service_layer.prepare_import import PrepareImport
 from services.importer.service_layer.validate_import import ValidateImportHandler
 from shared.auth import TokenAuthenticator
-from shared.contacts_client import ContactsClient
 from shared.kafka import create_broker, publish_event
 from shared.s3 import ObjectStore
 from shared.service_app import (
     Infrastructure,
     add_health_routes,
     connect_infrastructure,
+    connect_store_and_contacts,
     start_broker,
-    startup_step,
 )
 
 MIGRATIONS = Path(__file__).parent / "sql" / "migrations"
@@ -126,16 +125,7 @@ def wire(
 async def build(settings: ImporterSettings) -> tuple[FastAPI, Callable[[], Awaitable[None]]]:
     broker = build_broker(settings)
     infra = await connect_infrastructure(settings, MIGRATIONS, broker)
-    store = ObjectStore(settings.s3)
-    contacts = ContactsClient(settings.contacts_api)
-    infra.on_close(contacts.close)
-    try:
-        await startup_step(f"S3 at {settings.s3.endpoint}, bucket {settings.s3.bucket}", store.ensure_bucket())
-    except Exception:
-        await infra.close()
-        raise
-    infra.readiness.add("s3", store.is_ready)
-    infra.readiness.add("contacts", contacts.is_ready)
+    store, contacts = await connect_store_and_contacts(infra, settings.s3, settings.contacts_api)
     deps = wire(settings, infra.pool, broker, store, contacts, TokenAuthenticator(contacts))
     broker.context.set_global("deps", deps)
     sweeper = asyncio.create_task(resume_expired_runs(deps.apply, settings.run_lease_s / 2))

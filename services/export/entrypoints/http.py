@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, Field
 
@@ -14,23 +14,11 @@ from services.export.adapters.export_repository import ExportRecord
 from shared import topics
 from shared.auth import Caller
 from shared.events import ExportFormat, ExportRequested, Locale
+from shared.http_api import CallerDep, DepsDep, newest_first_cursor, parse_newest_first_cursor
 from shared.kafka import publish_event
 from shared.selection import Selection
 
 router = APIRouter(prefix="/v1/exports", tags=["exports"])
-
-
-def _deps(request: Request) -> Any:
-    return request.app.state.deps
-
-
-async def _caller(request: Request) -> Caller:
-    caller: Caller = await request.app.state.deps.auth.authenticate(request)
-    return caller
-
-
-CallerDep = Annotated[Caller, Depends(_caller)]
-DepsDep = Annotated[Any, Depends(_deps)]
 
 
 class ExportRequest(BaseModel):
@@ -124,12 +112,12 @@ async def list_exports(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: str | None = None,
 ) -> ExportPage:
-    before = _decode_cursor(cursor) if cursor else None
+    before = parse_newest_first_cursor(cursor) if cursor else None
     records = await deps.repository.list_newest_first(caller.account_id, limit, before)
     next_cursor = None
     if len(records) == limit:
         last = records[-1]
-        next_cursor = f"{last.requested_at.isoformat()}|{last.export_id}"
+        next_cursor = newest_first_cursor(last.requested_at, last.export_id)
     return ExportPage(items=[ExportView.of(r) for r in records], next_cursor=next_cursor)
 
 
@@ -158,12 +146,3 @@ async def _owned(deps: Any, caller: Caller, export_id: uuid.UUID) -> ExportRecor
     if record is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "export not found")
     return record
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    try:
-        when, _, export_id = cursor.partition("|")
-        moment = datetime.fromisoformat(when)
-        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)), uuid.UUID(export_id)
-    except ValueError:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "invalid cursor") from None

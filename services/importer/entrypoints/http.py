@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import shutil
 import uuid
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, status
@@ -35,6 +34,7 @@ from shared import topics
 from shared.auth import Caller
 from shared.contacts_client import ContactsApiError
 from shared.events import StartImport
+from shared.http_api import CallerDep, DepsDep, newest_first_cursor, parse_newest_first_cursor
 from shared.kafka import publish_event
 
 router = APIRouter(prefix="/v1/imports", tags=["imports"])
@@ -43,21 +43,10 @@ router = APIRouter(prefix="/v1/imports", tags=["imports"])
 MULTIPART_OVERHEAD_BYTES = 64 * 1024
 
 
-def _deps(request: Request) -> Any:
-    return request.app.state.deps
-
-
-async def _caller(request: Request) -> Caller:
-    caller: Caller = await request.app.state.deps.auth.authenticate(request)
-    return caller
-
-
 def _locale(accept_language: Annotated[str | None, Header()] = None) -> str:
     return locale_of(accept_language)
 
 
-CallerDep = Annotated[Caller, Depends(_caller)]
-DepsDep = Annotated[Any, Depends(_deps)]
 LocaleDep = Annotated[str, Depends(_locale)]
 
 
@@ -108,12 +97,12 @@ async def list_imports(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: str | None = None,
 ) -> ImportPage:
-    before = _decode_cursor(cursor) if cursor else None
+    before = parse_newest_first_cursor(cursor) if cursor else None
     records = await deps.repository.list_newest_first(caller.account_id, limit, before)
     next_cursor = None
     if len(records) == limit:
         last = records[-1]
-        next_cursor = f"{last.created_at.isoformat()}|{last.import_id}"
+        next_cursor = newest_first_cursor(last.created_at, last.import_id)
     return ImportPage(items=[ImportView.of(r) for r in records], next_cursor=next_cursor)
 
 
@@ -237,15 +226,6 @@ def _error(status_code: int, code: str, message: str) -> JSONResponse:
 
 def _problem(p: Any) -> dict[str, Any]:
     return {"code": p.code, "message": p.message, "field": p.field, "column": p.column}
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    try:
-        when, _, import_id = cursor.partition("|")
-        moment = datetime.fromisoformat(when)
-        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)), uuid.UUID(import_id)
-    except ValueError:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "invalid cursor") from None
 
 
 def _decode_feedback_cursor(cursor: str) -> tuple[int, int]:
