@@ -6,7 +6,9 @@ fields up here by key.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from operator import attrgetter
 
 from shared.contacts_api import AccountContext, ContactRecord
 from shared.fields import STANDARD_FIELDS, FieldSpec, custom_field
@@ -37,3 +39,11 @@ def current_value(contact: ContactRecord, spec: FieldSpec) -> object:
     if spec.custom:
         return contact.custom_fields.get(spec.key)
     return getattr(contact, _RECORD_ATTRIBUTE.get(spec.key, spec.key))
+
+
+def current_value_reader(spec: FieldSpec) -> Callable[[ContactRecord], object]:
+    """`current_value` for one field, resolved once (validation calls it per cell)."""
+    if spec.custom:
+        key = spec.key
+        return lambda contact: contact.custom_fields.get(key)
+    return attrgetter(_RECORD_ATTRIBUTE.get(spec.key, spec.key))

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
 from services.importer.domain.cell_parsing import LIST_TYPES, CellParser, is_blank
 from services.importer.domain.feedback import FeedbackItem, feedback
-from services.importer.domain.field_catalogue import AccountFields, current_value
+from services.importer.domain.field_catalogue import AccountFields, current_value_reader
+from services.importer.domain.number_parsing import MAX_ID
 from services.importer.domain.parse_problem import ParseProblem
 from services.importer.domain.sheet import CellValue, RawRow
+from services.importer.domain.unchanged_cells import MAX_REMEMBERED_PAIRS, CellCheck, MemoKey, cell_check, memo_key
 from services.importer.domain.validation_setup import ConfirmedColumn, ValidationSetup
 from services.importer.domain.value_comparison import local_second, values_equal
 from shared.contacts_api import BulkApplyRow, ContactRecord, RowAction
@@ -59,6 +61,10 @@ class RowJudge:
         self.written_columns = [c for c in columns if c.spec.writable]
         self.emails_column = next((c for c in columns if c.spec.key == "emails"), None)
         written_keys = {c.spec.key for c in self.written_columns}
+        self._width = max((c.index + 1 for c in columns), default=0)
+        plans = [_CellPlan.build(c, setup, self.timezone) for c in self.written_columns]
+        # Unpacked once: attribute lookups per cell add up over twenty million cells.
+        self._hot_plans = [(p, p.index, p.read_current, p.shows_current, p.blank_is_clean, p.memo_key) for p in plans]
         # Required fields a new contact lacks when their column is not imported at all.
         self.required_missing = [f for f in fields.fields if f.required and f.writable and f.key not in written_keys]
 
@@ -66,6 +72,10 @@ class RowJudge:
         if self.id_column is None:
             return ParsedId(None)
         cell = _cell(row, self.id_column.index)
+        if cell.__class__ is str and cell.isdigit() and cell.isascii():  # the usual case, as parse_id reads it
+            value = int(cell)
+            if 0 < value <= MAX_ID:
+                return ParsedId(value)
         return ParsedId(None if is_blank(cell) else self.parser.parse(cell, self.id_column.spec))
 
     def emails_to_check(self, row: RawRow, parsed_id: ParsedId) -> list[str]:
@@ -87,12 +97,14 @@ class RowJudge:
         items: list[FeedbackItem] = []
         contact_id = parsed_id.value if isinstance(parsed_id.value, int) else None
         id_ok = self._judge_id(row, parsed_id, contact, items)
-        creating = contact is None
         values: dict[str, object] = {}
         changed: list[str] = []
-        for column in self.written_columns:
-            self._judge_cell(row, column, contact, values, changed, items)
-        if creating:
+        if contact is None:
+            for column in self.written_columns:
+                self._judge_cell(row, column, None, None, values, changed, items)
+        else:
+            self._judge_cells_of_contact(row, contact, values, changed, items)
+        if contact is None:
             for spec in self.required_missing:
                 items.append(
                     self._item(
@@ -106,7 +118,7 @@ class RowJudge:
                     )
                 )
             self._check_possible_duplicate(row, values, email_owners, items)
-        has_errors = not id_ok or any(i.severity == "error" for i in items)
+        has_errors = not id_ok or (bool(items) and any(i.severity == "error" for i in items))
         if has_errors:
             return RowVerdict(row.row_number, RowOutcome.ERROR, contact_id, None, [], items)
         if contact is None:
@@ -149,18 +161,49 @@ class RowJudge:
         items.append(self._cell_item(code, row, column, cell, {"variant": variant, "id": value or ""}))
         return True
 
+    def _judge_cells_of_contact(
+        self,
+        row: RawRow,
+        contact: ContactRecord,
+        values: dict[str, object],
+        changed: list[str],
+        items: list[FeedbackItem],
+    ) -> None:
+        """The hot loop of a round trip: each cell's quick check first (unchanged_cells),
+        the full judgement only for the cells it cannot vouch for."""
+        cells = row.cells
+        if len(cells) < self._width:
+            cells = cells + (None,) * (self._width - len(cells))
+        for plan, index, read_current, shows_current, blank_is_clean, key_of in self._hot_plans:
+            cell = cells[index]
+            current = read_current(contact)
+            if cell is None:
+                if blank_is_clean and (current is None or current == []):
+                    continue
+            elif shows_current(cell, current):
+                continue
+            key = key_of(cell, current) if key_of is not None else None
+            if key is not None and key in plan.remembered:
+                continue
+            found, changes = len(items), len(changed)
+            self._judge_cell(row, plan.column, contact, current, values, changed, items)
+            learn = key is not None and len(items) == found and len(changed) == changes
+            if learn and len(plan.remembered) < MAX_REMEMBERED_PAIRS:
+                plan.remembered.add(key)
+
     def _judge_cell(
         self,
         row: RawRow,
         column: ConfirmedColumn,
         contact: ContactRecord | None,
+        current: object,
         values: dict[str, object],
         changed: list[str],
         items: list[FeedbackItem],
     ) -> None:
+        """One cell in full; `current` is the contact's stored value (None without one)."""
         spec = column.spec
         cell = _cell(row, column.index)
-        current = current_value(contact, spec) if contact is not None else None
         if contact is not None and _cell_shows_current(spec.type, cell, current):
             return  # untouched: the fast path of a round trip, and never a false error
         parsed = self.parser.parse(cell, spec)
@@ -298,6 +341,33 @@ class RowJudge:
             field_key=field_key,
             cell=cell,
             params=shown,
+        )
+
+
+@dataclass(slots=True)
+class _CellPlan:
+    """One written column's hot-loop pieces, built once per run."""
+
+    column: ConfirmedColumn
+    index: int
+    read_current: Callable[[ContactRecord], object]
+    shows_current: CellCheck
+    memo_key: MemoKey | None
+    # An empty cell where the field is empty: nothing to report (no recommended-field
+    # warning for this column) and nothing to change, whatever the options.
+    blank_is_clean: bool
+    remembered: set[Hashable] = field(default_factory=set)  # (cell, current) found unchanged
+
+    @classmethod
+    def build(cls, column: ConfirmedColumn, setup: ValidationSetup, timezone: str) -> _CellPlan:
+        spec = column.spec
+        return cls(
+            column,
+            column.index,
+            current_value_reader(spec),
+            cell_check(spec.type, setup.sheet_locale, timezone),
+            memo_key(spec.type),
+            blank_is_clean=not (spec.recommended and setup.options.warn_recommended_empty),
         )
 
 

@@ -15,6 +15,7 @@ from itertools import pairwise
 from services.importer.domain.row_judgement import RowOutcome
 
 _OUTCOMES = list(RowOutcome)
+_OUTCOME_CODES = {outcome: code for code, outcome in enumerate(_OUTCOMES)}
 _NO_ID = 0
 
 
@@ -48,7 +49,7 @@ class RowLedger:
         position = len(self._row_numbers)
         self._row_numbers.append(row_number)
         self._ids.append(contact_id or _NO_ID)
-        self._outcomes.append(_OUTCOMES.index(outcome))
+        self._outcomes.append(_OUTCOME_CODES[outcome])
         if mask >> 64:
             self._wide_masks[position] = mask
             mask = 0

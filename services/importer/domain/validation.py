@@ -136,8 +136,9 @@ class SheetValidator:
     def _count(self, verdict: RowVerdict) -> None:
         counts = self.counts
         counts.rows += 1
-        for item in verdict.feedback:
-            self._count_item(item)
+        if verdict.feedback:
+            for item in verdict.feedback:
+                self._count_item(item)
         outcome = verdict.outcome
         if outcome is RowOutcome.ERROR:
             counts.rows_with_errors += 1
@@ -149,13 +150,16 @@ class SheetValidator:
             counts.unchanged += 1
         else:
             counts.skipped += 1
-        for key in verdict.changed_fields:
-            counts.field_changes[key] = counts.field_changes.get(key, 0) + 1
+        changed = verdict.changed_fields
+        if changed:
+            field_changes = counts.field_changes
+            for key in changed:
+                field_changes[key] = field_changes.get(key, 0) + 1
         self._ledger.record(
             verdict.row_number,
             verdict.contact_id,
             outcome,
-            (self._field_index[key] for key in verdict.changed_fields),
+            [self._field_index[key] for key in changed] if changed else (),
         )
 
     def _count_item(self, item: FeedbackItem) -> None:
