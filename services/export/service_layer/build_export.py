@@ -49,6 +49,9 @@ class ExportBuilder:
         if record.account_id != request.account_id:
             # Another account already used this id: never touch its export.
             raise PoisonMessage("export_id_taken", f"export id {request.export_id} belongs to another account")
+        # A repeat of the id is the same export: build what was registered first, whatever
+        # this delivery's body says (a replica may deliver a later repeat first).
+        request = _as_registered(record)
         if record.state in ("ready", "failed"):
             if not record.outcome_published:
                 await self._announce(record)
@@ -139,6 +142,18 @@ class ExportBuilder:
                 ),
             )
         await self.repository.mark_outcome_published(record.export_id)
+
+
+def _as_registered(record: ExportRecord) -> ExportRequested:
+    return ExportRequested(
+        account_id=record.account_id,
+        export_id=record.export_id,
+        requested_by=record.requested_by,
+        format=ExportFormat(record.format),
+        selection=record.selection,
+        fields=record.fields,
+        locale=record.locale,
+    )
 
 
 def _encoder(

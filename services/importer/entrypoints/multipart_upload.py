@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterable, AsyncIterator
 
+from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 FILE_FIELD = "file"
@@ -55,11 +56,17 @@ class StreamingFormUpload:
         async for chunk in self._body:
             if not chunk:
                 continue
-            self._parser.write(chunk)
+            try:
+                self._parser.write(chunk)
+            except FormParserError as exc:
+                raise MalformedUpload("the form is not valid multipart/form-data") from exc
             out, self._out = self._out, []
             for piece in out:
                 yield piece
-        self._parser.finalize()
+        try:
+            self._parser.finalize()
+        except FormParserError as exc:
+            raise MalformedUpload("the form is not valid multipart/form-data") from exc
         if not self._file_seen:
             raise MalformedUpload("the form has no 'file' field")
 
