@@ -39,12 +39,15 @@ TRANSIENT_ERROR_PAUSE_S = 2.0
 
 
 class PoisonMessage(Exception):
-    """A message that will never be processed, whatever the retries."""
+    """A message that will never be processed, whatever the retries. `announce=False`
+    when the handler has already published the job's `*.failed` event itself (in the
+    user's language, with the job recorded as failed)."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, announce: bool = True) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.announce = announce
 
 
 def create_broker(
@@ -159,12 +162,18 @@ class DeadLetterMiddleware(BaseMiddleware):
         if found is None:
             return False
         broker, source = found
-        await send_to_dead_letter(broker, self.msg, *reason, source=source)
+        announce = not (isinstance(exc_val, PoisonMessage) and not exc_val.announce)
+        await send_to_dead_letter(broker, self.msg, *reason, source=source, announce=announce)
         return True  # handled: the offset is committed, the partition moves on
 
 
 async def send_to_dead_letter(
-    broker: KafkaBroker, record: ConsumerRecord, code: str, message: str, source: str = "/crm-bulk/dead-letter"
+    broker: KafkaBroker,
+    record: ConsumerRecord,
+    code: str,
+    message: str,
+    source: str = "/crm-bulk/dead-letter",
+    announce: bool = True,
 ) -> None:
     headers = {k: v.decode(errors="replace") for k, v in (record.headers or ())}
     headers.update(
@@ -178,7 +187,7 @@ async def send_to_dead_letter(
     )
     log.error("dead-lettered %s[%s]@%s: %s: %s", record.topic, record.partition, record.offset, code, message)
     await broker.publish(record.value or b"", topics.dlq(record.topic), key=record.key, headers=headers)
-    failed = _job_failed_event(record.topic, record.value, code, message)
+    failed = _job_failed_event(record.topic, record.value, code, message) if announce else None
     if failed is not None:
         failed_topic, job_id, data = failed
         await publish_event(broker, source, failed_topic, job_id, data)

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.support.stack import (
+    CONSUMED_TOPICS,
     INTERNAL_TOKEN,
     ServiceProcess,
     drop_test_databases,
@@ -20,6 +21,7 @@ from tests.support.stack import (
     infra_running,
     logs_dir,
     service_env,
+    start_groups_at_the_end,
     test_instance,
 )
 
@@ -73,6 +75,9 @@ def services(real_infra: None) -> Iterator[Services]:
         for name, port in ports.items()
     }
     os.environ["CRM_BULK_TEST_CONTACTS_DB"] = procs["contacts"].env["CONTACTS_POSTGRES__DATABASE"]
+    start_groups_at_the_end(
+        {procs[name].env[f"{name.upper()}_CONSUMER_GROUP"]: topics for name, topics in CONSUMED_TOPICS.items()}
+    )
     # Another deployment on the same Kafka (a running `make run`, another test session)
     # also answers these commands, for accounts it does not know: watch our own events.
     os.environ["CRM_BULK_TEST_EVENT_SOURCE"] = f"/{test_instance(run_id)}/"

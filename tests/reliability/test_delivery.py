@@ -277,7 +277,9 @@ async def test_poison_export_requests_are_dead_lettered_and_the_partition_moves_
             format="csv",
             selection={"all": True},
         )
-        await send_raw(topic, command_body(topic, unknown_account_job, ghost), unknown_account_job, partition)
+        ghost_sent = (
+            await send_raw(topic, command_body(topic, unknown_account_job, ghost), unknown_account_job, partition)
+        )[0]
         other = await create_account(services.contacts.url, owners=0, custom_fields=())
         thief = ExportRequested(
             account_id=other.account_id,
@@ -301,6 +303,7 @@ async def test_poison_export_requests_are_dead_lettered_and_the_partition_moves_
             (not_json, "invalid_json"),
             (wrong_schema, "schema_mismatch"),
             (id_taken, "export_id_taken"),
+            (ghost_sent, "unknown_account"),
         ):
             dead = await dead_letters_of(tail, topic, sent)
             assert header(dead, "dlq-reason-code") == code
@@ -310,9 +313,10 @@ async def test_poison_export_requests_are_dead_lettered_and_the_partition_moves_
         # A *.failed event where the job id is readable, from this session's service.
         failed = await watcher.wait_for(topics.EXPORT_FAILED, schema_job)
         assert failed.data["code"] == "schema_mismatch" and failed.data["account_id"] == account.account_id
-        # Unknown account: the export service fails the export with an event (no DLQ copy).
+        # Unknown account: dead-lettered, and one failed event (in the export's language).
         failed = await watcher.wait_for(topics.EXPORT_FAILED, unknown_account_job)
         assert failed.data["code"] == "unknown_account"
+        assert len(watcher.events(topics.EXPORT_FAILED, unknown_account_job)) == 1
         # The id of account A claimed by account B: B's command is refused, A's export untouched.
         failed = await watcher.wait_for(topics.EXPORT_FAILED, taken_job)
         assert failed.data["code"] == "export_id_taken" and failed.data["account_id"] == other.account_id
@@ -352,8 +356,8 @@ async def test_poison_start_commands_are_dead_lettered_and_the_partition_moves_o
             )
         )[0]
         no_data = (await send_raw(topic, b'{"specversion": "1.0", "type": 42}', f"poison-{uuid.uuid4()}", partition))[0]
-        # Well formed, but an import this deployment does not know, of a known account and of
-        # an unknown one: the importer's documented choice is to log and acknowledge them.
+        # Well formed, but an import this account does not have, of a known account and of an
+        # unknown one: dead letters with a failed event (CONTRACT.md).
         unknown_import = StartImport(account_id=account.account_id, import_id=uuid.UUID(unknown_job), requested_by="t")
         unknown = (await send_raw(topic, command_body(topic, unknown_job, unknown_import), unknown_job, partition))[0]
         ghost_import = StartImport(account_id=unknown_account_id(), import_id=uuid.UUID(ghost_job), requested_by="t")
@@ -371,10 +375,12 @@ async def test_poison_start_commands_are_dead_lettered_and_the_partition_moves_o
         failed = await watcher.wait_for(topics.IMPORT_FAILED, schema_job)
         assert failed.data["code"] == "schema_mismatch" and failed.data["account_id"] == account.account_id
         await wait_committed_past(our_group(services.importer), topic, partition, ghost.offset)
-        # Unknown import (known or unknown account): acknowledged, no failed event of ours.
-        assert not watcher.events(topics.IMPORT_FAILED, unknown_job)
-        assert not watcher.events(topics.IMPORT_FAILED, ghost_job)
-    assert await no_dead_letter(topic, unknown) and await no_dead_letter(topic, ghost)
+        # Unknown import (known or unknown account): dead-lettered, with a failed event of ours.
+        for sent, job in ((unknown, unknown_job), (ghost, ghost_job)):
+            dead = await dead_letters_of(tail, topic, sent)
+            assert header(dead, "dlq-reason-code") == "unknown_import"
+            failed = await watcher.wait_for(topics.IMPORT_FAILED, job)
+            assert failed.data["code"] == "unknown_import"
     await assert_renamed_once(services, account, import_id, ids)
 
 
@@ -428,8 +434,9 @@ async def test_poison_validate_commands_are_dead_lettered_and_the_partition_move
             failed = [(await watcher.wait_for(topics.IMPORT_FAILED, schema_job)).data]
         assert {f["code"] for f in failed} == {"schema_mismatch"}
         await wait_committed_past(our_group(services.importer), topic, partition, unknown.offset)
-        assert not watcher.events(topics.IMPORT_FAILED, unknown_job)
-    assert await no_dead_letter(topic, unknown)
+        dead = await dead_letters_of(tail, topic, unknown)
+        assert header(dead, "dlq-reason-code") == "unknown_import"
+        assert (await watcher.wait_for(topics.IMPORT_FAILED, unknown_job)).data["code"] == "unknown_import"
 
 
 # --- duplicated delivery --------------------------------------------------------------------

@@ -102,6 +102,45 @@ def drop_test_databases(run_id: str) -> None:
     asyncio.run(drop())
 
 
+# What each service's consumer group reads.
+CONSUMED_TOPICS = {
+    "export": ("contacts.export.requested",),
+    "importer": ("contacts.import.start", "contacts.import.validate"),
+}
+
+
+def start_groups_at_the_end(groups: dict[str, tuple[str, ...]]) -> None:
+    """Commits, for new consumer groups, the current end of the topics they read.
+
+    A new group reads from the earliest offset (so that no command published before it
+    joined is lost); a test session's new groups would then replay every command that
+    earlier sessions left on the shared topics. Starting them at the end gives each
+    session only its own commands.
+    """
+    import asyncio
+
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+    from aiokafka.structs import OffsetAndMetadata
+
+    async def commit_ends() -> None:
+        for group, topics in groups.items():
+            consumer = AIOKafkaConsumer(bootstrap_servers=KAFKA_BOOTSTRAP, group_id=group, enable_auto_commit=False)
+            await consumer.start()
+            try:
+                cluster = consumer._client.cluster
+                await consumer._client.force_metadata_update()
+                partitions = [
+                    TopicPartition(topic, p) for topic in topics for p in cluster.partitions_for_topic(topic) or ()
+                ]
+                consumer.assign(partitions)
+                ends = await consumer.end_offsets(partitions)
+                await consumer.commit({tp: OffsetAndMetadata(offset, "") for tp, offset in ends.items()})
+            finally:
+                await consumer.stop()
+
+    asyncio.run(commit_ends())
+
+
 @dataclass
 class ServiceProcess:
     """One service run as `python -m services.<name>`."""

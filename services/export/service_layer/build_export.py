@@ -67,7 +67,10 @@ class ExportBuilder:
         except ExportError as exc:
             await self._fail(record, attempt, exc.code, exc.message(request.locale.value))
         except UnknownAccount:
-            await self._fail(record, attempt, "unknown_account", _unknown_account_message(request.locale.value))
+            message = _unknown_account_message(request.locale.value)
+            await self._fail(record, attempt, "unknown_account", message)
+            # CONTRACT.md: a command for an unknown account also goes to the dead letters.
+            raise PoisonMessage("unknown_account", message, announce=False) from None
 
     async def _build(self, request: ExportRequested, attempt: int) -> None:
         context = await self.contacts.account_context(request.account_id)

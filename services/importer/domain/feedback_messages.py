@@ -43,6 +43,17 @@ _CATALOGUE: dict[str, tuple[str, dict[str, str | dict[str, str]]]] = {
             "or decimal places) and cannot be read safely. " + _FIX_ID_EN,
         },
     ),
+    "value_mangled": (
+        ERROR,
+        {
+            "pt-BR": 'o programa de planilhas converteu o texto "{stored}" em número ("{value}"): '
+            "zeros à esquerda ou dígitos se perderam. Importe a coluna como Texto (ou use o arquivo XLSX) "
+            "e salve de novo; nada foi alterado neste campo.",
+            "en": 'the spreadsheet program turned the text "{stored}" into a number ("{value}"): '
+            "leading zeros or digits were lost. Import the column as Text (or use the XLSX file) "
+            "and save again; nothing was changed in this field.",
+        },
+    ),
     "invalid_number": (
         ERROR,
         {

@@ -13,6 +13,7 @@ from services.importer.domain.field_catalogue import AccountFields, current_valu
 from services.importer.domain.number_parsing import MAX_ID
 from services.importer.domain.parse_problem import ParseProblem
 from services.importer.domain.sheet import CellValue, RawRow
+from services.importer.domain.spreadsheet_mangling import looks_mangled
 from services.importer.domain.unchanged_cells import MAX_REMEMBERED_PAIRS, CellCheck, MemoKey, cell_check, memo_key
 from services.importer.domain.validation_setup import ConfirmedColumn, ValidationSetup
 from services.importer.domain.value_comparison import local_second, values_equal
@@ -220,6 +221,10 @@ class RowJudge:
                 values[spec.key] = parsed
                 changed.append(spec.key)
         elif not values_equal(spec.type, parsed, current, self.timezone):
+            if spec.type in _TEXT_TYPES and looks_mangled(current, cell):
+                params = {"value": _text_of(cell), "stored": current}
+                items.append(self._cell_item("value_mangled", row, column, cell, params))
+                return
             values[spec.key] = parsed
             changed.append(spec.key)
 
@@ -385,3 +390,10 @@ def _cell_shows_current(field_type: FieldType, cell: CellValue, current: object)
     if field_type in LIST_TYPES and isinstance(current, list) and current:
         return cell.strip() == MULTI_VALUE_SEPARATOR.join(map(str, current))
     return False
+
+
+_TEXT_TYPES = frozenset({FieldType.TEXT, FieldType.LONG_TEXT})
+
+
+def _text_of(cell: CellValue) -> str:
+    return cell if isinstance(cell, str) else str(cell)

@@ -25,6 +25,7 @@ from services.importer.service_layer.ports import ContactsGateway
 from shared.contacts_api import BulkApplyRequest, BulkApplyResult, BulkApplyRow, RowAction, RowOutcomeKind
 from shared.contacts_client import ContactsApiError, UnknownAccount
 from shared.events import StartImport
+from shared.kafka import PoisonMessage
 
 log = logging.getLogger(__name__)
 
@@ -55,10 +56,11 @@ class ApplyImport:
     async def handle(self, command: StartImport) -> None:
         record = await self.repository.get(command.account_id, command.import_id)
         if record is None:
-            # Not in this database: another deployment's import on a shared cluster, or
-            # another account's id. Announcing a failure for it would mislead its owner.
-            log.warning("import %s of account %s is unknown here: ignored", command.import_id, command.account_id)
-            return
+            # CONTRACT.md: a command naming no import of this account (another account's
+            # id, a typo) goes to the dead letters, with a failed event for its id.
+            raise PoisonMessage(
+                "unknown_import", f"import {command.import_id} does not exist in account {command.account_id}"
+            )
         await self.run(record.import_id)
 
     async def run(self, import_id: uuid.UUID) -> str:

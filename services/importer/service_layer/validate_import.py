@@ -29,6 +29,7 @@ from services.importer.service_layer.ports import ContactsGateway, FileStore
 from shared.contacts_api import AccountContext, BulkApplyRow, ContactLookup
 from shared.contacts_client import UnknownAccount
 from shared.events import ValidateImport
+from shared.kafka import PoisonMessage
 
 log = logging.getLogger(__name__)
 
@@ -52,10 +53,11 @@ class ValidateImportHandler:
     async def handle(self, command: ValidateImport) -> None:
         record = await self.repository.get(command.account_id, command.import_id)
         if record is None:
-            # Not in this database: another deployment's import on a shared cluster, or
-            # another account's id. Announcing a failure for it would mislead its owner.
-            log.warning("import %s of account %s is unknown here: ignored", command.import_id, command.account_id)
-            return
+            # CONTRACT.md: a command naming no import of this account (another account's
+            # id, a typo) goes to the dead letters, with a failed event for its id.
+            raise PoisonMessage(
+                "unknown_import", f"import {command.import_id} does not exist in account {command.account_id}"
+            )
         if record.confirm_version != command.confirm_version:
             return  # re-confirmed since: that confirm's command does the work
         if record.state == "validated":

@@ -40,6 +40,7 @@ EXAMPLE_PARAMS: dict[str, dict[str, object]] = {
     "field_mapped_twice": {"field": "Nome", "columns": ["A", "B"]},
     "unknown_field": {"field": "x"},
     "column_out_of_range": {"column": "F"},
+    "value_mangled": {"stored": "007"},
 }
 
 

@@ -1,0 +1,45 @@
+"""Text that a spreadsheet program turned into a number on the way (a CSV opened with
+"Standard" columns): `007` becomes `7`, `12345678901234567890` becomes
+`1,23456789012346E+19`. Taken as an edit, it would overwrite the stored text with a
+corrupted one, so validation reports it instead."""
+
+from __future__ import annotations
+
+import re
+
+from services.importer.domain.sheet import CellValue
+
+_SCIENTIFIC = re.compile(r"^\s*[+]?(\d)[.,](\d+)[eE]\+?(\d+)\s*$")
+# Spreadsheets keep 15 significant digits of a number; longer digit strings lose the rest.
+_SIGNIFICANT_DIGITS = 15
+
+
+def looks_mangled(stored: object, cell: CellValue) -> bool:
+    """True when `cell` is what a spreadsheet shows for the digit string `stored` once it
+    took it for a number (leading zeros dropped, or rounded to scientific notation)."""
+    if not isinstance(stored, str) or not stored.isascii() or not stored.isdigit():
+        return False
+    if isinstance(cell, bool) or cell is None:
+        return False
+    if isinstance(cell, int | float):
+        return _same_number(stored, float(cell)) and (str(cell) != stored)
+    if not isinstance(cell, str):
+        return False
+    text = cell.strip()
+    if text == stored:
+        return False
+    if text.isascii() and text.isdigit():
+        return stored[0] == "0" and text == (stored.lstrip("0") or "0")
+    match = _SCIENTIFIC.match(text)
+    if match is None:
+        return False
+    mantissa = float(f"{match[1]}.{match[2]}")
+    return _same_number(stored, mantissa * 10 ** int(match[3]))
+
+
+def _same_number(stored: str, number: float) -> bool:
+    exact = int(stored)
+    if exact == 0:
+        return number == 0
+    lost_digits = len(stored.lstrip("0")) > _SIGNIFICANT_DIGITS or stored[0] == "0"
+    return lost_digits and abs(number - exact) <= abs(exact) * 10.0 ** (1 - _SIGNIFICANT_DIGITS)
