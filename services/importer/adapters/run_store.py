@@ -63,7 +63,7 @@ class RunStore:
                     f"""
                     UPDATE imports
                     SET state = 'running', owner = $2, lease_until = now() + make_interval(secs => $3),
-                        run_attempt = run_attempt + 1, batches_total = $4, batches_done = 0,
+                        run_attempt = run_attempt + 1, batches_total = $4, batches_done = 0, claimed_at_batch = 0,
                         started_at = now(), updated_at = now()
                     WHERE import_id = $1
                     RETURNING {COLUMNS}
@@ -79,7 +79,9 @@ class RunStore:
                     f"""
                     UPDATE imports
                     SET owner = $2, lease_until = now() + make_interval(secs => $3),
-                        run_attempt = run_attempt + 1, updated_at = now()
+                        -- attempts in a row that recorded no batch (see migration 0002)
+                        run_attempt = CASE WHEN batches_done > claimed_at_batch THEN 1 ELSE run_attempt + 1 END,
+                        claimed_at_batch = batches_done, updated_at = now()
                     WHERE import_id = $1
                     RETURNING {COLUMNS}
                     """,
