@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from datetime import datetime
 from typing import Any
 
 import httpx
-import orjson
 
 from shared.contacts_api import (
     INTERNAL_PREFIX,
@@ -95,15 +93,17 @@ class ContactsClient:
                 if response.status_code >= 400:
                     await response.aread()
                     _raise_for_status(response)
+                # Lines split from the raw bytes and validated as bytes: no text decoding
+                # of the whole stream first (the service sends large chunks).
                 rest = b""
                 async for chunk in response.aiter_bytes():
                     lines = (rest + chunk).split(b"\n")
                     rest = lines.pop()
                     for line in lines:
                         if line:
-                            yield contact_record_from_json(line)
+                            yield ContactRecord.model_validate_json(line)
                 if rest:
-                    yield contact_record_from_json(rest)
+                    yield ContactRecord.model_validate_json(rest)
         except httpx.HTTPError as exc:
             raise ContactsApiError(None, f"contacts service stream broke: {exc!r}") from exc
 
@@ -114,38 +114,6 @@ class ContactsClient:
     async def bulk_apply(self, account_id: int, request: BulkApplyRequest) -> BulkApplyResult:
         data = await self._request("POST", f"/accounts/{account_id}/bulk-apply", request.model_dump(mode="json"))
         return BulkApplyResult.model_validate(data)
-
-
-_RECORD_FIELDS = frozenset(ContactRecord.model_fields)
-_new_record = ContactRecord.__new__
-_set_attribute = object.__setattr__
-
-
-def contact_record_from_json(line: bytes) -> ContactRecord:
-    """One line of the selection stream as a ContactRecord, equal to what
-    `ContactRecord.model_validate_json(line)` returns.
-
-    The stream's lines are the JSON of ContactRecords built by the contacts service from
-    its typed columns (see contact_reads.CONTACT_JSON), so a line that has exactly the
-    record's keys is taken without validation: only the two timestamps need converting.
-    This is what `model_construct` does, without its per-field loop, which costs more
-    than validating; an export reads a million lines. Any other line (other keys, an
-    integer beyond 64 bits, which orjson refuses) is validated by pydantic as before.
-    """
-    try:
-        values = orjson.loads(line)
-        if values.keys() != _RECORD_FIELDS:
-            raise ValueError("not exactly a ContactRecord's keys")
-        values["created_at"] = datetime.fromisoformat(values["created_at"])
-        values["updated_at"] = datetime.fromisoformat(values["updated_at"])
-    except (ValueError, TypeError, AttributeError):  # orjson.JSONDecodeError is a ValueError
-        return ContactRecord.model_validate_json(line)
-    record = _new_record(ContactRecord)
-    _set_attribute(record, "__dict__", values)
-    _set_attribute(record, "__pydantic_fields_set__", set(_RECORD_FIELDS))
-    _set_attribute(record, "__pydantic_extra__", None)
-    _set_attribute(record, "__pydantic_private__", None)
-    return record
 
 
 def _raise_for_status(response: httpx.Response) -> None:
