@@ -4,6 +4,7 @@
   export and importer brokers, plus the contract's own publishers for the topics that no
   service declares);
 - docs/openapi-<service>.json: each service's HTTP API (FastAPI's OpenAPI);
+- docs/events.md: the event catalogue (tools/event_catalogue.py);
 - the generated list of environment variables in docs/operations.md.
 
     python -m tools.write_api_docs           # write (also: make docs)
@@ -25,6 +26,7 @@ from pydantic_settings import BaseSettings
 from services.contacts.config import ContactsSettings
 from services.export.config import ExportSettings
 from services.importer.config import ImporterSettings
+from tools.event_catalogue import event_catalogue_md
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -158,7 +160,7 @@ def operations_md(current: str) -> str:
 
 
 def render() -> dict[Path, str]:
-    documents = {DOCS / "asyncapi.yaml": asyncapi_yaml()}
+    documents = {DOCS / "asyncapi.yaml": asyncapi_yaml(), DOCS / "events.md": event_catalogue_md()}
     for service in SERVICE_SETTINGS:
         documents[DOCS / f"openapi-{service}.json"] = openapi_json(service)
     operations = DOCS / "operations.md"
