@@ -44,7 +44,8 @@ class _ChunkReader(io.RawIOBase):
 
     def __init__(self) -> None:
         self._chunks: queue.Queue[object] = queue.Queue(maxsize=_QUEUED_CHUNKS)
-        self._buffer = b""
+        # A bytearray: appending chunks to bytes would copy the part again at every chunk.
+        self._buffer = bytearray()
         self._ended = False
         self.cancelled = threading.Event()
 
@@ -71,9 +72,9 @@ class _ChunkReader(io.RawIOBase):
                 assert isinstance(item, bytes)
                 self._buffer += item
         if size < 0:
-            data, self._buffer = self._buffer, b""
-        else:
-            data, self._buffer = self._buffer[:size], self._buffer[size:]
+            size = len(self._buffer)
+        data = bytes(self._buffer[:size])
+        del self._buffer[:size]
         return data
 
 

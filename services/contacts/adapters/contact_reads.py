@@ -16,6 +16,16 @@ CONTACT_COLUMNS = (
     "legal_entity, tags, custom_fields, created_at, updated_at, version"
 )
 STREAM_PREFETCH = 1_000
+# One contact as the JSON of a ContactRecord, built by PostgreSQL: the stream of a
+# million contacts then costs the service no decoding and no encoding per row. Keys are
+# ContactRecord's fields; timestamps are ISO 8601 with the session zone's offset (see
+# `stream_json`), custom_fields is the stored jsonb as it is.
+CONTACT_JSON = (
+    "json_build_object('id', id, 'account_id', account_id, 'name', name, 'emails', emails, "
+    "'phones', phones, 'company', company, 'job_title', job_title, 'lifecycle_stage', lifecycle_stage, "
+    "'owner_id', owner_id, 'legal_entity', legal_entity, 'tags', tags, 'custom_fields', custom_fields, "
+    "'created_at', created_at, 'updated_at', updated_at, 'version', version)::text"
+)
 
 
 def to_record(row: asyncpg.Record) -> ContactRecord:
@@ -85,6 +95,18 @@ async def stream(conn: asyncpg.Connection, where: WhereClause) -> AsyncIterator[
     query = f"SELECT {CONTACT_COLUMNS} FROM contacts WHERE {where.sql} ORDER BY id"
     async for row in conn.cursor(query, *where.params, prefetch=STREAM_PREFETCH):
         yield to_record(row)
+
+
+async def stream_json(conn: asyncpg.Connection, where: WhereClause) -> AsyncIterator[list[str]]:
+    """As `stream`, each contact as the JSON text of its ContactRecord, in batches of
+    `STREAM_PREFETCH` (one cursor round trip each)."""
+    # Timestamps in UTC whatever the server's zone, as asyncpg gives them to `stream`;
+    # SET LOCAL ends with the caller's transaction.
+    await conn.execute("SET LOCAL TimeZone = 'UTC'")
+    query = f"SELECT {CONTACT_JSON} FROM contacts WHERE {where.sql} ORDER BY id"
+    cursor = await conn.cursor(query, *where.params)
+    while rows := await cursor.fetch(STREAM_PREFETCH):
+        yield [row[0] for row in rows]
 
 
 async def email_owners(conn: asyncpg.Connection, account_id: int, emails: Sequence[str]) -> dict[str, list[int]]:

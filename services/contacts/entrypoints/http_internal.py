@@ -32,7 +32,6 @@ router = APIRouter(prefix=INTERNAL_PREFIX, tags=["internal"], dependencies=[Depe
 
 _UNKNOWN_ACCOUNT = {404: {"description": 'No such account: `{"detail": "unknown account N"}`.'}}
 NDJSON = "application/x-ndjson"
-_LINES_PER_CHUNK = 200
 
 
 @router.get("/ping", summary="The service answers and the caller's internal token is right")
@@ -91,15 +90,11 @@ async def count_selection(account_id: int, body: SelectionRequest, deps: Deps) -
 async def stream_selection(account_id: int, body: SelectionRequest, deps: Deps) -> StreamingResponse:
     where = await _where(deps, account_id, body)  # errors answer before the stream starts
 
-    async def lines() -> AsyncIterator[str]:
-        chunk: list[str] = []
-        async for record in selection_reads.stream_selection(deps.pool, where):
-            chunk.append(record.model_dump_json())
-            if len(chunk) >= _LINES_PER_CHUNK:
-                yield "\n".join(chunk) + "\n"
-                chunk = []
-        if chunk:
-            yield "\n".join(chunk) + "\n"
+    async def lines() -> AsyncIterator[bytes]:
+        # One chunk per cursor batch (about 0.6 MB for 1,000 contacts): few, large writes.
+        async for batch in selection_reads.stream_selection_json(deps.pool, where):
+            batch.append("")
+            yield "\n".join(batch).encode()
 
     return StreamingResponse(lines(), media_type=NDJSON)
 

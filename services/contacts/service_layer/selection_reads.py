@@ -42,3 +42,14 @@ async def stream_selection(pool: asyncpg.Pool, where: WhereClause) -> AsyncItera
     ):
         async for record in contact_reads.stream(conn, where):
             yield record
+
+
+async def stream_selection_json(pool: asyncpg.Pool, where: WhereClause) -> AsyncIterator[list[str]]:
+    """As `stream_selection`, each contact as the JSON text of its ContactRecord, in
+    batches (the selection stream endpoint writes them as they are)."""
+    async with (
+        pool.acquire() as conn,
+        conn.transaction(isolation="repeatable_read", readonly=True),
+    ):
+        async for lines in contact_reads.stream_json(conn, where):
+            yield lines

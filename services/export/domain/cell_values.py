@@ -21,6 +21,7 @@ import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -50,27 +51,29 @@ class CellReader:
         field = column.field
         if not field.custom:
             return self._standard_reader(field.key)
-        key = field.key
-        convert = self._custom_converter(field.type)
-        if convert is custom_text:
-            # Most custom fields hold plain text: one call per cell instead of two.
-            def read_text(contact: ContactRecord) -> CellValue:
-                raw = contact.custom_fields.get(key)
-                return raw if raw.__class__ is str and raw else custom_text(raw)
-
-            return read_text
-        return lambda contact: convert(contact.custom_fields.get(key))
+        return self._custom_reader(field.key, field.type)
 
     def _standard_reader(self, key: str) -> ValueReader:
+        # One function per column reading its attribute directly (not getattr): this runs
+        # for every cell of every contact.
         zone = self._zone
+        join = MULTI_VALUE_SEPARATOR.join
         if key == "id":
             # Text, so that no spreadsheet shows a long id as 1,23E+18 or rounds it.
             return lambda contact: str(contact.id)
-        if key in ("name", "company", "job_title"):
-            return lambda contact: getattr(contact, key) or None
-        if key in ("emails", "phones", "tags"):
-            # Typed list[str] on ContactRecord: joined as they are.
-            return lambda contact: MULTI_VALUE_SEPARATOR.join(getattr(contact, key)) or None
+        if key == "name":
+            return lambda contact: contact.name or None
+        if key == "company":
+            return lambda contact: contact.company or None
+        if key == "job_title":
+            return lambda contact: contact.job_title or None
+        # Typed list[str] on ContactRecord: joined as they are.
+        if key == "emails":
+            return lambda contact: join(contact.emails) or None
+        if key == "phones":
+            return lambda contact: join(contact.phones) or None
+        if key == "tags":
+            return lambda contact: join(contact.tags) or None
         if key == "lifecycle_stage":
             names = self._stage_names
             # An unknown key is shown as is: an export never drops a stored value.
@@ -84,25 +87,77 @@ class CellReader:
             )
         if key == "legal_entity":
             return lambda contact: contact.legal_entity
-        if key in ("created_at", "updated_at"):
-            return lambda contact: to_local_naive(getattr(contact, key), zone)
+        if key == "created_at":
+            return lambda contact: to_local_naive(contact.created_at, zone)
+        if key == "updated_at":
+            return lambda contact: to_local_naive(contact.updated_at, zone)
         raise ValueError(f"no reader for standard field {key!r}")
 
-    def _custom_converter(self, field_type: FieldType) -> Callable[[Any], CellValue]:
+    def _custom_reader(self, key: str, field_type: FieldType) -> ValueReader:
+        """One call per cell: the canonical value is taken inline, anything else goes to
+        the field type's converter below (which gives the same result for canonical
+        values too)."""
         zone = self._zone
         if field_type is FieldType.NUMBER:
-            return custom_number
+
+            def read_number(contact: ContactRecord) -> CellValue:
+                raw = contact.custom_fields.get(key)
+                return raw if raw.__class__ is int else custom_number(raw)
+
+            return read_number
         if field_type is FieldType.DECIMAL:
-            return custom_decimal
+
+            def read_decimal(contact: ContactRecord) -> CellValue:
+                raw = contact.custom_fields.get(key)
+                if raw.__class__ is str and raw:
+                    try:
+                        return Decimal(raw)
+                    except InvalidOperation:
+                        return raw
+                return custom_decimal(raw)
+
+            return read_decimal
         if field_type is FieldType.DATE:
-            return custom_date
+
+            def read_date(contact: ContactRecord) -> CellValue:
+                raw = contact.custom_fields.get(key)
+                if raw.__class__ is str and raw:
+                    try:
+                        return date.fromisoformat(raw)
+                    except ValueError:
+                        return raw
+                return custom_date(raw)
+
+            return read_date
         if field_type is FieldType.DATETIME:
-            return lambda raw: custom_datetime(raw, zone)
+            return lambda contact: custom_datetime(contact.custom_fields.get(key), zone)
         if field_type is FieldType.BOOLEAN:
-            return custom_boolean
+
+            def read_boolean(contact: ContactRecord) -> CellValue:
+                raw = contact.custom_fields.get(key)
+                return raw if raw is None or raw.__class__ is bool else custom_boolean(raw)
+
+            return read_boolean
         if field_type is FieldType.MULTI_SELECT:
-            return custom_multi_select
-        return custom_text
+            join = MULTI_VALUE_SEPARATOR.join
+
+            def read_options(contact: ContactRecord) -> CellValue:
+                raw = contact.custom_fields.get(key)
+                if raw.__class__ is list:
+                    try:
+                        return join(raw) or None
+                    except TypeError:  # an option that is not a string
+                        return join_values(raw)
+                return custom_multi_select(raw)
+
+            return read_options
+
+        # Most custom fields hold plain text.
+        def read_text(contact: ContactRecord) -> CellValue:
+            raw = contact.custom_fields.get(key)
+            return raw if raw.__class__ is str and raw else custom_text(raw)
+
+        return read_text
 
 
 def owner_labels(context: AccountContext) -> dict[int, str]:
@@ -214,29 +269,46 @@ _TWO_DIGITS = tuple(f"{number:02d}" for number in range(100))
 
 
 def format_local_date(value: date, locale: str) -> str:
-    two = _TWO_DIGITS
-    if locale == "en":
-        return f"{value.year:04d}-{two[value.month]}-{two[value.day]}"
-    return f"{two[value.day]}/{two[value.month]}/{value.year:04d}"
+    return _format_date_en(value) if locale == "en" else _format_date_pt_br(value)
 
 
 def format_local_datetime(local: datetime, locale: str) -> str:
     """A datetime already in the account's zone (see `to_local_naive`)."""
-    two = _TWO_DIGITS
-    time_of_day = f"{two[local.hour]}:{two[local.minute]}:{two[local.second]}"
-    if locale == "en":
-        return f"{local.year:04d}-{two[local.month]}-{two[local.day]} {time_of_day}"
-    return f"{two[local.day]}/{two[local.month]}/{local.year:04d} {time_of_day}"
+    return _format_datetime_en(local) if locale == "en" else _format_datetime_pt_br(local)
+
+
+def _format_date_en(value: date, two: tuple[str, ...] = _TWO_DIGITS) -> str:
+    return f"{value.year:04d}-{two[value.month]}-{two[value.day]}"
+
+
+def _format_date_pt_br(value: date, two: tuple[str, ...] = _TWO_DIGITS) -> str:
+    return f"{two[value.day]}/{two[value.month]}/{value.year:04d}"
+
+
+def _format_datetime_en(local: datetime, two: tuple[str, ...] = _TWO_DIGITS) -> str:
+    return (
+        f"{local.year:04d}-{two[local.month]}-{two[local.day]} "
+        f"{two[local.hour]}:{two[local.minute]}:{two[local.second]}"
+    )
+
+
+def _format_datetime_pt_br(local: datetime, two: tuple[str, ...] = _TWO_DIGITS) -> str:
+    return (
+        f"{two[local.day]}/{two[local.month]}/{local.year:04d} "
+        f"{two[local.hour]}:{two[local.minute]}:{two[local.second]}"
+    )
 
 
 def text_formatters(locale: str) -> dict[type, Callable[[Any], str]]:
-    """Cell value type → its text in `locale` (str is left out: text is written as is)."""
+    """Cell value type → its text in `locale` (str is left out: text is written as is).
+    Each is one call with the locale already chosen: the CSV writer makes millions."""
+    english = locale == "en"
     return {
-        bool: lambda value: format_boolean(value, locale),
+        bool: {True: format_boolean(True, locale), False: format_boolean(False, locale)}.__getitem__,
         int: str,
-        Decimal: lambda value: format_decimal(value, locale),
-        date: lambda value: format_local_date(value, locale),
-        datetime: lambda value: format_local_datetime(value, locale),
+        Decimal: partial(format_decimal, locale=locale),
+        date: _format_date_en if english else _format_date_pt_br,
+        datetime: _format_datetime_en if english else _format_datetime_pt_br,
     }
 
 
