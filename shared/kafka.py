@@ -183,6 +183,8 @@ async def send_to_dead_letter(
             "dlq-original-topic": record.topic,
             "dlq-original-partition": str(record.partition),
             "dlq-original-offset": str(record.offset),
+            # Each consumer group of a topic dead-letters on its own: say whose copy this is.
+            "dlq-source": source,
         }
     )
     log.error("dead-lettered %s[%s]@%s: %s: %s", record.topic, record.partition, record.offset, code, message)

@@ -201,8 +201,13 @@ async def test_a_start_command_naming_another_account_starts_nothing(
         await send_raw(topics.IMPORT_START, command_body(topics.IMPORT_START, import_id, command), import_id)
         await asyncio.sleep(SETTLE_S)
         assert not watcher.events(topics.IMPORT_FINISHED, import_id)
-        assert not watcher.events(topics.IMPORT_FAILED, import_id)
         assert not watcher.events(topics.IMPORT_PROGRESS, import_id)
+        # Refused as an import the intruder's account does not have (CONTRACT.md: dead
+        # letters and a failed event), naming nothing of the owner's.
+        refusals = watcher.events(topics.IMPORT_FAILED, import_id)
+        assert [e.data["code"] for e in refusals] == ["unknown_import"]
+        assert refusals[0].data["account_id"] == intruder.account_id
+        assert f"account {resources.account.account_id}" not in refusals[0].data["message"]
     view = await journey.get_import(services, resources.account, import_id)
     assert view["state"] == "validated" and view["started_at"] is None, view
 

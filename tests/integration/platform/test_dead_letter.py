@@ -27,6 +27,9 @@ from tests.integration.platform.kafka_tools import (
 from tests.support.stack import KAFKA_BOOTSTRAP
 
 SOURCE = "/crm-bulk/tests/platform"
+# What this test's consumer signs its dead letters and failed events with: the session's
+# importer consumes the same topic in its own group and dead-letters the same poison.
+CONSUMER_SOURCE = "/crm-bulk/tests/platform-consumer"
 ACCOUNT = 910_002
 
 
@@ -41,7 +44,7 @@ async def consumer() -> AsyncIterator[tuple[KafkaBroker, Handled, str]]:
     refuses the account of `requested_by="unknown-account"` as poison."""
     group = unique("test-platform-dlq")
     await start_group_at_end(group, topics.IMPORT_START)
-    broker = create_broker(KafkaSettings(bootstrap_servers=KAFKA_BOOTSTRAP), "platform-test")
+    broker = create_broker(KafkaSettings(bootstrap_servers=KAFKA_BOOTSTRAP), "platform-test", CONSUMER_SOURCE)
     handled = Handled()
 
     @broker.subscriber(topics.IMPORT_START, group_id=group, auto_offset_reset="earliest", ack_policy=COMMAND_ACK_POLICY)
@@ -93,6 +96,7 @@ async def test_poison_messages_are_dead_lettered_and_the_partition_moves_on(
                     r.topic == topics.dlq(topics.IMPORT_START)
                     and r.key == key.encode()
                     and header(r, "dlq-reason-code") == code
+                    and header(r, "dlq-source") == CONSUMER_SOURCE
                     and r.value == body
                 )
             )
@@ -103,7 +107,9 @@ async def test_poison_messages_are_dead_lettered_and_the_partition_moves_on(
 
         for job, code in ((schema_job, "schema_mismatch"), (unknown_job, "unknown_account")):
             failed = await tail.wait_for(
-                lambda r, job=job: r.topic == topics.IMPORT_FAILED and r.key == str(job).encode()
+                lambda r, job=job: r.topic == topics.IMPORT_FAILED
+                and r.key == str(job).encode()
+                and json.loads(r.value).get("source") == CONSUMER_SOURCE
             )
             event = json.loads(failed.value)
             assert event["type"] == topics.IMPORT_FAILED
