@@ -163,9 +163,12 @@ start_kafka() {
     -Dkafka.logs.dir="$LOGS" -Dlog4j2.configurationFile="$HERE/kafka/log4j2.properties")
   if [ ! -f "$KAFKA_DATA/meta.properties" ]; then
     say "formatting Kafka's storage in $KAFKA_DATA"
+    # `--cluster-id=…` in one argument: a random id may start with "-" (1 in 64), which
+    # the tool would otherwise take for an option.
+    local cluster_id
+    cluster_id=$(java -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n 1)
     java "${java_opts[@]}" -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool format \
-      -t "$(java -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n 1)" \
-      -c "$KAFKA_PROPS" >"$LOGS/kafka-format.log" 2>&1 || die "formatting Kafka failed; see $LOGS/kafka-format.log"
+      --cluster-id="$cluster_id" -c "$KAFKA_PROPS" >"$LOGS/kafka-format.log" 2>&1 || die "formatting Kafka failed; see $LOGS/kafka-format.log"
   fi
   nohup java "${java_opts[@]}" -cp "$KAFKA_LIBS/*" kafka.Kafka "$KAFKA_PROPS" >"$LOGS/kafka.out" 2>&1 &
   echo $! >"$RUN/kafka.pid"

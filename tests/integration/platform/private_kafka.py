@@ -77,7 +77,9 @@ class PrivateKafka:
         cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
         log = (self.workdir / "kafka.out").open("wb")
         subprocess.run(
-            [*java, "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(props)],
+            # `--cluster-id=…` in one argument: a random id may start with "-", which the
+            # tool would otherwise take for an option.
+            [*java, "kafka.tools.StorageTool", "format", f"--cluster-id={cluster_id}", "-c", str(props)],
             check=True,
             stdout=log,
             stderr=subprocess.STDOUT,
