@@ -7,7 +7,7 @@ import functools
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
@@ -54,6 +54,27 @@ class AppContext:
 
     def notice(self, key: str, **params: Any) -> None:
         self.err.print(self.t(key, **params))
+
+    def print_job_page(
+        self,
+        service: str,
+        path: str,
+        limit: int,
+        cursor: str | None,
+        as_json: bool,
+        table: Callable[[Sequence[Mapping[str, Any]], Messages], Any],
+    ) -> None:
+        """One page of the Exports or Imports page (newest first), as a table or JSON."""
+        params: dict[str, Any] = {"limit": limit}
+        if cursor:
+            params["cursor"] = cursor
+        page = self.api(service).get(path, params=params)
+        if as_json:
+            self.print_json(page)
+            return
+        self.out.print(table(page["items"], self.t))
+        if page.get("next_cursor"):
+            self.notice("more_pages_cursor", cursor=page["next_cursor"])
 
 
 _current: list[AppContext] = []

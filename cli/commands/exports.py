@@ -140,17 +140,7 @@ def list_exports(
     as_json: options.Json = False,
 ) -> None:
     """As exportações da conta, das mais novas às mais antigas."""
-    context = app_context()
-    params: dict[str, Any] = {"limit": limit}
-    if cursor:
-        params["cursor"] = cursor
-    page = context.api("export").get("/v1/exports", params=params)
-    if as_json:
-        context.print_json(page)
-        return
-    context.out.print(exports_table(page["items"], context.t))
-    if page.get("next_cursor"):
-        context.notice("more_pages_cursor", cursor=page["next_cursor"])
+    app_context().print_job_page("export", "/v1/exports", limit, cursor, as_json, exports_table)
 
 
 @exports_app.command("download")

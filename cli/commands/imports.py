@@ -29,17 +29,7 @@ def list_imports(
     as_json: options.Json = False,
 ) -> None:
     """As importações da conta, das mais novas às mais antigas."""
-    context = app_context()
-    params: dict[str, Any] = {"limit": limit}
-    if cursor:
-        params["cursor"] = cursor
-    page = context.api("importer").get("/v1/imports", params=params)
-    if as_json:
-        context.print_json(page)
-        return
-    context.out.print(imports_table(page["items"], context.t))
-    if page.get("next_cursor"):
-        context.notice("more_pages_cursor", cursor=page["next_cursor"])
+    app_context().print_job_page("importer", "/v1/imports", limit, cursor, as_json, imports_table)
 
 
 @app.command("show")
