@@ -234,7 +234,9 @@ async def main(args: argparse.Namespace) -> None:
     logs = Path(args.logs)
     contacts_env = service_env("contacts", contacts_port, contacts_url, run_id) | {"CONTACTS_POSTGRES__DATABASE": CLONE}
     importer_env = service_env("importer", importer_port, contacts_url, run_id) | {
-        "IMPORTER_POSTGRES__DATABASE": importer_db
+        "IMPORTER_POSTGRES__DATABASE": importer_db,
+        # The bench account's 1M-row CSV is ~310 MB (long notes); the default limit is 200 MB.
+        "IMPORTER_MAX_UPLOAD_BYTES": str(1 << 30),
     }
     contacts = ServiceProcess("contacts", contacts_port, contacts_env, logs / "bench-contacts.log")
     importer = ServiceProcess("importer", importer_port, importer_env, logs / "bench-importer.log")
