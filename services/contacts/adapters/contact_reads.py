@@ -114,13 +114,15 @@ async def email_owners(conn: asyncpg.Connection, account_id: int, emails: Sequen
     wanted = sorted({e.strip().lower() for e in emails if e.strip()})
     if not wanted:
         return {}
+    # One GIN probe per wanted email: with `emails && $2` for a batch of a thousand
+    # emails the planner expects most of the table to match and scans all of it (11 s at
+    # 1M contacts, against 0.2 s this way).
     rows = await conn.fetch(
         """
-        SELECT lower(email) AS email, array_agg(DISTINCT c.id ORDER BY c.id) AS ids
-        FROM contacts AS c, unnest(c.emails) AS email
-        WHERE c.account_id = $1 AND lower_text_array(c.emails) && $2::text[]
-          AND lower(email) = ANY($2::text[])
-        GROUP BY lower(email)
+        SELECT wanted.email, array_agg(DISTINCT c.id ORDER BY c.id) AS ids
+        FROM unnest($2::text[]) AS wanted(email)
+        JOIN contacts AS c ON c.account_id = $1 AND lower_text_array(c.emails) @> ARRAY[wanted.email]
+        GROUP BY wanted.email
         """,
         account_id,
         wanted,
