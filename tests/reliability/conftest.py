@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 
 from tests.reliability.harness import PrivatePostgres, RestartableKafka
-from tests.support.stack import infra_running
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -24,9 +23,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="module")
-def private_postgres() -> Iterator[PrivatePostgres]:
-    if not infra_running():
-        pytest.skip("the shared local stack (Kafka, S3) is not running: deploy/local/infra.sh start")
+def private_postgres(real_infra: None) -> Iterator[PrivatePostgres]:
+    """A private cluster; the shared stack (for S3) is started if it is not running."""
     postgres = PrivatePostgres().start()
     try:
         yield postgres
@@ -35,9 +33,7 @@ def private_postgres() -> Iterator[PrivatePostgres]:
 
 
 @pytest.fixture(scope="session")
-def private_kafka() -> Iterator[RestartableKafka]:
-    if not infra_running():
-        pytest.skip("the shared local stack (S3) is not running: deploy/local/infra.sh start")
+def private_kafka(real_infra: None) -> Iterator[RestartableKafka]:
     workdir = Path(tempfile.mkdtemp(prefix="crm-bulk-kafka-"))
     kafka = RestartableKafka(workdir).start()
     try:
