@@ -39,7 +39,7 @@ from services.export.domain.csv_writer import CsvExportWriter
 from services.importer.domain.field_catalogue import AccountFields
 from services.importer.domain.mapping import suggest_mapping
 from services.importer.domain.readers import open_sheet
-from services.importer.domain.validation import SheetValidator, ValidationCounts
+from services.importer.domain.validation import SheetValidator, ValidationCounts, merged
 from services.importer.domain.validation_setup import ValidationSetup
 from shared.contacts_api import AccountContext, ContactLookup, ContactLookupRequest, ContactRecord
 from shared.fields import STANDARD_FIELDS
@@ -150,8 +150,7 @@ def validate_file(path: Path, setup: ValidationSetup, lookups: dict[int, Contact
     validator = SheetValidator(setup)
     with open_sheet(path) as reader:
         for number, batch in enumerate(_batches(reader.rows(), BATCH_ROWS)):
-            validator.begin_batch(batch)
-            validator.judge_batch(lookups[number])
+            validator.judge_batch(validator.begin_batch(batch), lookups[number])
     return validator.finish().counts
 
 
@@ -161,9 +160,11 @@ def prepare_lookups(path: Path, setup: ValidationSetup, prepared: PreparedLookup
     lookups = {}
     with open_sheet(path) as reader:
         for number, batch in enumerate(_batches(reader.rows(), BATCH_ROWS)):
-            request = validator.begin_batch(batch)
-            validator._pending = None  # only the requests are wanted here
-            lookups[number] = prepared.lookup(request)
+            pending = validator.begin_batch(batch)
+            lookup = prepared.lookup(pending.request)
+            if more := validator.follow_up(pending, lookup):
+                lookup = merged(lookup, prepared.lookup(more))
+            lookups[number] = lookup
     return lookups
 
 

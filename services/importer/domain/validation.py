@@ -2,14 +2,18 @@
 
     validator = SheetValidator(setup)
     for rows in batches_of(reader, 1000):
-        request = validator.begin_batch(rows)      # ids and emails this batch needs
-        lookup = contacts.lookup(request)          # the service's I/O (ContactLookup)
-        verdict = validator.judge_batch(lookup)    # feedback + planned changes per row
+        batch = validator.begin_batch(rows)            # batch.request: ids, emails of id-less rows
+        lookup = contacts.lookup(batch.request)        # the service's I/O (ContactLookup)
+        if more := validator.follow_up(batch, lookup): # emails of rows whose id is unknown
+            lookup = merged(lookup, contacts.lookup(more))
+        verdict = validator.judge_batch(batch, lookup) # feedback + planned changes per row
         store(verdict.feedback, verdict.planned)
     summary = validator.finish()                   # file-level feedback, final counts
     drop_planned(summary.revoked_rows)             # rows an ID repeated later made errors
 
-Rows whose cells are all empty are passed over (spreadsheets keep such rows around).
+Batches may be begun ahead (so that the next batch's lookup runs while this one is
+judged), but are judged in the order they were begun. Rows whose cells are all empty are
+passed over (spreadsheets keep such rows around).
 """
 
 from __future__ import annotations
@@ -57,11 +61,28 @@ class BatchVerdict:
 
 
 @dataclass(frozen=True, slots=True)
+class PendingBatch:
+    """A batch whose IDs are read, waiting for its lookup to be judged."""
+
+    number: int
+    rows: list[tuple[RawRow, ParsedId]]
+    request: ContactLookupRequest  # what the service must look up for it
+
+
+@dataclass(frozen=True, slots=True)
 class ValidationSummary:
     counts: ValidationCounts
     feedback: list[FeedbackItem]  # found only at the end: file-level, repeated IDs
     revoked_rows: list[int]  # planned in a batch, then found in error: not to be applied
     ready_to_start: bool
+
+
+def merged(lookup: ContactLookup, follow_up: ContactLookup) -> ContactLookup:
+    """A batch's lookup with the answer to its `follow_up` request added."""
+    return ContactLookup(
+        contacts=lookup.contacts,
+        email_owners={**lookup.email_owners, **follow_up.email_owners},
+    )
 
 
 class SheetValidator:
@@ -79,13 +100,16 @@ class SheetValidator:
         self._field_keys = [c.spec.key for c in self._judge.written_columns]
         self._field_index = {key: i for i, key in enumerate(self._field_keys)}
         self._ledger = RowLedger()
-        self._pending: list[tuple[RawRow, ParsedId]] | None = None
+        self._begun = 0
+        self._judged = 0
         self.counts = ValidationCounts()
 
-    def begin_batch(self, rows: Sequence[RawRow]) -> ContactLookupRequest:
-        """Reads the batch's IDs; returns what the service must look up for it."""
-        if self._pending is not None:
-            raise RuntimeError("judge_batch() the previous batch first")
+    def begin_batch(self, rows: Sequence[RawRow]) -> PendingBatch:
+        """Reads the batch's IDs; its `request` says what the service must look up: the
+        IDs, and the emails of the rows without an ID (they create contacts, so each email
+        is checked for a possible duplicate). Rows with an ID mostly update: their emails
+        are asked by `follow_up` only when the ID turns out unknown, which spares the
+        service an index probe per email of every updated row."""
         pending: list[tuple[RawRow, ParsedId]] = []
         ids: dict[int, None] = {}
         emails: dict[str, None] = {}
@@ -96,20 +120,41 @@ class SheetValidator:
             pending.append((row, parsed_id))
             if isinstance(parsed_id.value, int):
                 ids[parsed_id.value] = None
-            for email in self._judge.emails_to_check(row, parsed_id):
-                emails[email] = None
-        self._pending = pending
-        return ContactLookupRequest(ids=list(ids)[:MAX_LOOKUP_ITEMS], emails=list(emails)[:MAX_LOOKUP_ITEMS])
+            else:
+                for email in self._judge.emails_to_check(row, parsed_id):
+                    emails[email] = None
+        request = ContactLookupRequest(ids=list(ids)[:MAX_LOOKUP_ITEMS], emails=list(emails)[:MAX_LOOKUP_ITEMS])
+        batch = PendingBatch(self._begun, pending, request)
+        self._begun += 1
+        return batch
 
-    def judge_batch(self, lookup: ContactLookup) -> BatchVerdict:
-        if self._pending is None:
-            raise RuntimeError("begin_batch() first")
-        pending, self._pending = self._pending, None
+    def follow_up(self, batch: PendingBatch, lookup: ContactLookup) -> ContactLookupRequest | None:
+        """The emails still to look up once `lookup` answered the batch's request: those
+        of rows whose ID is not one of the account's contacts (they will create one).
+        None when there are none. Reads nothing that judging changes, so it may run while
+        an earlier batch is judged."""
+        account_id = self.setup.account.account_id
+        found = {c.id for c in lookup.contacts if c.account_id == account_id}
+        asked = set(batch.request.emails)
+        emails: dict[str, None] = {}
+        for row, parsed_id in batch.rows:
+            if isinstance(parsed_id.value, int) and parsed_id.value not in found:
+                for email in self._judge.emails_to_check(row, parsed_id):
+                    if email not in asked:
+                        emails[email] = None
+        if not emails:
+            return None
+        return ContactLookupRequest(emails=list(emails)[:MAX_LOOKUP_ITEMS])
+
+    def judge_batch(self, batch: PendingBatch, lookup: ContactLookup) -> BatchVerdict:
+        if batch.number != self._judged:
+            raise RuntimeError(f"batch {batch.number} judged out of turn (next is {self._judged})")
+        self._judged += 1
         account_id = self.setup.account.account_id
         # Another account's contact is "unknown", never a match, whatever the lookup says.
         contacts: dict[int, ContactRecord] = {c.id: c for c in lookup.contacts if c.account_id == account_id}
         verdicts = []
-        for row, parsed_id in pending:
+        for row, parsed_id in batch.rows:
             contact = contacts.get(parsed_id.value) if isinstance(parsed_id.value, int) else None
             verdict = self._judge.judge(row, parsed_id, contact, lookup.email_owners)
             self._count(verdict)
@@ -117,8 +162,8 @@ class SheetValidator:
         return BatchVerdict(verdicts)
 
     def finish(self) -> ValidationSummary:
-        if self._pending is not None:
-            raise RuntimeError("judge_batch() the last batch first")
+        if self._judged != self._begun:
+            raise RuntimeError(f"{self._begun - self._judged} batches begun and not judged")
         items = self._missing_recommended_columns()
         revoked: list[int] = []
         for group in self._ledger.duplicate_id_groups():

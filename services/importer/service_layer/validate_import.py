@@ -8,7 +8,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import tempfile
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
@@ -20,7 +22,7 @@ from services.importer.domain.feedback import FeedbackItem
 from services.importer.domain.file_errors import FileRejected
 from services.importer.domain.readers import ReaderLimits, open_sheet
 from services.importer.domain.sheet import RawRow
-from services.importer.domain.validation import SheetValidator
+from services.importer.domain.validation import PendingBatch, SheetValidator, merged
 from services.importer.domain.validation_setup import ValidationSetup
 from services.importer.service_layer.announcements import Announcer
 from services.importer.service_layer.confirm_import import options_from_json
@@ -94,25 +96,43 @@ class ValidateImportHandler:
             options=options_from_json(record.options),
         )
         validator = SheetValidator(setup)
+        clock = PhaseClock()
         seq = 0
         with tempfile.TemporaryDirectory(prefix="validate-", dir=self.temp_dir) as tmp:
             local = Path(tmp) / "upload"
-            await self.store.download_to_file(record.object_key, local)
+            with clock.phase("download"):
+                await self.store.download_to_file(record.object_key, local)
             reader = await asyncio.to_thread(open_sheet, local, sheet_name=record.sheet_name, limits=self.limits)
+            lookups = _LookAhead(self.contacts, record.account_id, validator, clock)
             try:
                 rows = reader.rows()
-                while batch := await asyncio.to_thread(_take, rows, self.batch_rows):
-                    request = validator.begin_batch(batch)
-                    lookup = (
-                        await self.contacts.lookup(record.account_id, request)
-                        if request.ids or request.emails
-                        else ContactLookup(contacts=[])
-                    )
-                    verdict = await asyncio.to_thread(validator.judge_batch, lookup)
-                    items = [_feedback_row(seq + i, item) for i, item in enumerate(verdict.feedback)]
+
+                async def next_batch() -> PendingBatch | None:
+                    with clock.phase("read"):
+                        raw = await asyncio.to_thread(_take, rows, self.batch_rows)
+                    return validator.begin_batch(raw) if raw else None
+
+                # The next batch is read and looked up while this one is judged and
+                # stored: the lookup is a round trip to the contacts service, and most
+                # of a batch's time.
+                batch = await next_batch()
+                if batch is not None:
+                    lookups.start(batch)
+                while batch is not None:
+                    following = await next_batch()
+                    if following is not None:
+                        lookups.start(following)
+                    lookup = await lookups.result(batch)
+                    with clock.phase("judge"):
+                        verdict = await asyncio.to_thread(validator.judge_batch, batch, lookup)
+                        items = [_feedback_row(seq + i, item) for i, item in enumerate(verdict.feedback)]
+                        planned = [_plan_row(p) for p in verdict.planned]
                     seq += len(items)
-                    await self.results.write_batch(run, items, [_plan_row(p) for p in verdict.planned])
+                    with clock.phase("store"):
+                        await self.results.write_batch(run, items, planned)
+                    batch = following
             finally:
+                lookups.cancel()
                 reader.close()
         summary = validator.finish()
         items = [_feedback_row(seq + i, item) for i, item in enumerate(summary.feedback)]
@@ -134,6 +154,7 @@ class ValidateImportHandler:
             },
             ready_to_start=summary.ready_to_start,
         )
+        log.info("import %s: %d rows validated; %s", record.import_id, counts.rows, clock.summary())
         validated = await self.repository.get(record.account_id, record.import_id)
         assert validated is not None
         await self.announcer.validated(validated)
@@ -147,6 +168,64 @@ class ValidateImportHandler:
             failed = await self.repository.get(record.account_id, record.import_id)
             assert failed is not None
             await self.announcer.outcome(failed)
+
+
+class _LookAhead:
+    """Each batch's lookup as a task of its own, so that the next batch's runs while the
+    current one is judged."""
+
+    def __init__(
+        self, contacts: ContactsGateway, account_id: int, validator: SheetValidator, clock: PhaseClock
+    ) -> None:
+        self._contacts = contacts
+        self._account_id = account_id
+        self._validator = validator
+        self._clock = clock
+        self._tasks: dict[int, asyncio.Task[ContactLookup]] = {}
+
+    def start(self, batch: PendingBatch) -> None:
+        self._tasks[batch.number] = asyncio.create_task(self._lookup(batch))
+
+    async def result(self, batch: PendingBatch) -> ContactLookup:
+        task = self._tasks.pop(batch.number)
+        with self._clock.phase("waiting for lookups"):
+            return await task
+
+    def cancel(self) -> None:
+        for task in self._tasks.values():
+            task.cancel()
+        self._tasks.clear()
+
+    async def _lookup(self, batch: PendingBatch) -> ContactLookup:
+        request = batch.request
+        if not (request.ids or request.emails):
+            return ContactLookup(contacts=[])
+        lookup = await self._contacts.lookup(self._account_id, request)
+        if more := self._validator.follow_up(batch, lookup):
+            lookup = merged(lookup, await self._contacts.lookup(self._account_id, more))
+        return lookup
+
+
+class PhaseClock:
+    """Wall time spent per phase of a run, for the log line that tells an operator where
+    a slow validation spends its time."""
+
+    def __init__(self) -> None:
+        self.started = time.perf_counter()
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
+
+    def summary(self) -> str:
+        total = time.perf_counter() - self.started
+        phases = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in self.seconds.items())
+        return f"{total:.1f} s in all: {phases}"
 
 
 def _take(rows: Iterator[RawRow], n: int) -> list[RawRow]:

@@ -14,6 +14,7 @@ from services.importer.domain.validation import (
     BatchVerdict,
     SheetValidator,
     ValidationSummary,
+    merged,
 )
 from services.importer.domain.validation_setup import ValidationOptions, ValidationSetup
 from shared.cells import format_boolean, format_date, format_datetime, format_decimal
@@ -199,8 +200,11 @@ def validate(
     contacts = InMemoryContacts(records)
     verdicts = []
     for start in range(0, len(rows), batch_size):
-        request = validator.begin_batch(rows[start : start + batch_size])
-        verdicts.append(validator.judge_batch(contacts.lookup(request)))
+        batch = validator.begin_batch(rows[start : start + batch_size])
+        lookup = contacts.lookup(batch.request)
+        if more := validator.follow_up(batch, lookup):
+            lookup = merged(lookup, contacts.lookup(more))
+        verdicts.append(validator.judge_batch(batch, lookup))
     return verdicts, validator.finish()
 
 

@@ -1,12 +1,14 @@
 from datetime import UTC, datetime
 
+import pytest
+
 from services.importer.domain.feedback import FeedbackItem
 from services.importer.domain.row_judgement import RowOutcome
 from services.importer.domain.validation import BatchVerdict, SheetValidator
 from services.importer.domain.validation_setup import ValidationOptions
 from shared.contacts_api import ContactLookup, RowAction
 
-from .builders import account, contact, export_headers, export_rows, row, setup_for, validate
+from .builders import ACCOUNT_ID, account, contact, export_headers, export_rows, row, setup_for, validate
 
 CTX = account()
 KEYS = ["id", "name", "emails", "lifecycle_stage", "owner", "legal_entity", "updated_at"]
@@ -329,13 +331,53 @@ def test_blank_rows_are_passed_over() -> None:
     assert summary.counts.rows == 1
 
 
-def test_each_batch_asks_for_its_ids_and_the_emails_of_possible_creates() -> None:
+def test_each_batch_asks_for_its_ids_and_the_emails_of_rows_without_an_id() -> None:
     validator = SheetValidator(setup_for(CTX, HEADERS))
-    request = validator.begin_batch([sheet_row(2), sheet_row(3, id="", emails="Nova@X.com; b@y.com")])
-    assert request.ids == [1001]
-    assert request.emails == ["maria@cliente.com.br", "nova@x.com", "b@y.com"]
-    validator.judge_batch(ContactLookup(contacts=[CURRENT]))
+    batch = validator.begin_batch([sheet_row(2), sheet_row(3, id="", emails="Nova@X.com; b@y.com")])
+    assert batch.request.ids == [1001]
+    assert batch.request.emails == ["nova@x.com", "b@y.com"]
+    assert validator.follow_up(batch, ContactLookup(contacts=[CURRENT])) is None
+    validator.judge_batch(batch, ContactLookup(contacts=[CURRENT]))
     assert validator.finish().counts.rows == 2
+
+
+def test_the_emails_of_a_row_whose_id_is_unknown_are_asked_in_a_follow_up() -> None:
+    validator = SheetValidator(setup_for(CTX, HEADERS))
+    batch = validator.begin_batch(
+        [
+            sheet_row(2),
+            sheet_row(3, id="99999", emails="Outro@X.com; terceiro@x.com"),
+            sheet_row(4, id="", emails="outro@x.com; nova@x.com"),
+        ]
+    )
+    assert batch.request.ids == [1001, 99999]
+    assert batch.request.emails == ["outro@x.com", "nova@x.com"]
+    # Another account's contact with that id is unknown too.
+    elsewhere = CURRENT.model_copy(update={"id": 99999, "account_id": ACCOUNT_ID + 1})
+    follow_up = validator.follow_up(batch, ContactLookup(contacts=[CURRENT, elsewhere]))
+    # outro@x.com was asked already, for row 4.
+    assert follow_up is not None and follow_up.ids == [] and follow_up.emails == ["terceiro@x.com"]
+
+
+def test_batches_may_be_begun_ahead_but_are_judged_in_order() -> None:
+    validator = SheetValidator(setup_for(CTX, HEADERS))
+    first = validator.begin_batch([sheet_row(2)])
+    second = validator.begin_batch([sheet_row(3, id="", emails="nova@x.com")])
+    with pytest.raises(RuntimeError, match="out of turn"):
+        validator.judge_batch(second, ContactLookup(contacts=[]))
+    validator.judge_batch(first, ContactLookup(contacts=[CURRENT]))
+    with pytest.raises(RuntimeError, match="not judged"):
+        validator.finish()
+    validator.judge_batch(second, ContactLookup(contacts=[]))
+    assert validator.finish().counts.rows == 2
+
+
+def test_a_row_whose_id_is_unknown_is_checked_for_a_possible_duplicate() -> None:
+    holder = CURRENT.model_copy(update={"emails": ["dono@x.com"]})
+    verdicts, _ = run(sheet_row(2, id="99999", name="Novo", emails="DONO@x.com", updated_at=""), records=[holder])
+    codes = [i.code for i in verdicts[0].feedback]
+    assert "possible_duplicate" in codes
+    assert verdicts[0].planned[0].action is RowAction.CREATE
 
 
 def test_errors_with_the_skip_option_still_allow_starting() -> None:
