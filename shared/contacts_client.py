@@ -51,12 +51,15 @@ class ContactsClient:
         await self._http.aclose()
 
     async def _request(self, method: str, path: str, body: Any = None) -> Any:
+        return json.loads(await self._request_bytes(method, path, body))
+
+    async def _request_bytes(self, method: str, path: str, body: Any = None) -> bytes:
         try:
             response = await self._http.request(method, path, json=body)
         except httpx.HTTPError as exc:
             raise ContactsApiError(None, f"contacts service unreachable: {exc!r}") from exc
         _raise_for_status(response)
-        return response.json()
+        return response.content
 
     async def is_ready(self) -> bool:
         try:
@@ -108,8 +111,11 @@ class ContactsClient:
             raise ContactsApiError(None, f"contacts service stream broke: {exc!r}") from exc
 
     async def lookup(self, account_id: int, request: ContactLookupRequest) -> ContactLookup:
-        data = await self._request("POST", f"/accounts/{account_id}/contacts/lookup", request.model_dump(mode="json"))
-        return ContactLookup.model_validate(data)
+        body = request.model_dump(mode="json")
+        # Validated from the bytes: a lookup answer holds a thousand contacts.
+        return ContactLookup.model_validate_json(
+            await self._request_bytes("POST", f"/accounts/{account_id}/contacts/lookup", body)
+        )
 
     async def bulk_apply(self, account_id: int, request: BulkApplyRequest) -> BulkApplyResult:
         data = await self._request("POST", f"/accounts/{account_id}/bulk-apply", request.model_dump(mode="json"))

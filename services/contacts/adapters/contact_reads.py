@@ -20,12 +20,13 @@ STREAM_PREFETCH = 1_000
 # million contacts then costs the service no decoding and no encoding per row. Keys are
 # ContactRecord's fields; timestamps are ISO 8601 with the session zone's offset (see
 # `stream_json`), custom_fields is the stored jsonb as it is.
-CONTACT_JSON = (
+CONTACT_JSON_OBJECT = (
     "json_build_object('id', id, 'account_id', account_id, 'name', name, 'emails', emails, "
     "'phones', phones, 'company', company, 'job_title', job_title, 'lifecycle_stage', lifecycle_stage, "
     "'owner_id', owner_id, 'legal_entity', legal_entity, 'tags', tags, 'custom_fields', custom_fields, "
-    "'created_at', created_at, 'updated_at', updated_at, 'version', version)::text"
+    "'created_at', created_at, 'updated_at', updated_at, 'version', version)"
 )
+CONTACT_JSON = CONTACT_JSON_OBJECT + "::text"
 
 
 def to_record(row: asyncpg.Record) -> ContactRecord:
@@ -65,6 +66,24 @@ async def get_contacts(conn: asyncpg.Connection, account_id: int, ids: Sequence[
         list(ids),
     )
     return [to_record(r) for r in rows]
+
+
+async def get_contacts_json(conn: asyncpg.Connection, account_id: int, ids: Sequence[int]) -> str:
+    """As `get_contacts`, as the JSON text of a list of ContactRecord built by PostgreSQL
+    (see `CONTACT_JSON`): a lookup of a thousand contacts then costs the service no
+    decoding and no encoding per row."""
+    async with conn.transaction(readonly=True):
+        # Timestamps in UTC whatever the server's zone; SET LOCAL ends with the transaction.
+        await conn.execute("SET LOCAL TimeZone = 'UTC'")
+        text: str = await conn.fetchval(
+            f"""
+            SELECT coalesce(json_agg({CONTACT_JSON_OBJECT} ORDER BY id), '[]')::text
+            FROM contacts WHERE account_id = $1 AND id = ANY($2::bigint[])
+            """,
+            account_id,
+            list(ids),
+        )
+    return text
 
 
 async def list_page(
