@@ -52,9 +52,10 @@ POLL_S = 0.2
 
 @dataclass
 class Edits:
-    """contact id → new job title, for the baseline."""
+    """contact id → new job title, per file, for the baseline."""
 
-    job_titles: dict[int, str] = field(default_factory=dict)
+    csv_titles: dict[int, str] = field(default_factory=dict)
+    xlsx_titles: dict[int, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -96,11 +97,11 @@ def dsn(database: str) -> str:
     return ContactsPostgres(database=database).dsn()
 
 
-async def clone_bench_database() -> None:
+async def clone_bench_database(source: str) -> None:
     admin = await asyncpg.connect(dsn("postgres"))
     try:
         await admin.execute(f'DROP DATABASE IF EXISTS "{CLONE}" WITH (FORCE)')
-        await admin.execute(f'CREATE DATABASE "{CLONE}" TEMPLATE "{BENCH_DATABASE}"')
+        await admin.execute(f'CREATE DATABASE "{CLONE}" TEMPLATE "{source}"')
     finally:
         await admin.close()
 
@@ -129,8 +130,9 @@ async def contacts_of(conn: asyncpg.Connection, account_id: int, limit: int) -> 
 async def write_files(
     conn: asyncpg.Connection, account_id: int, folder: Path, csv_rows: int, xlsx_rows: int, fraction: float
 ) -> tuple[Path, Path, Edits, list[str]]:
-    """The export's CSV of `csv_rows` contacts and XLSX of the first `xlsx_rows`, with
-    the same job titles edited in both."""
+    """The export's CSV of the first `csv_rows` contacts and XLSX of the `xlsx_rows`
+    after them (disjoint, so that the CSV import's changes do not make the XLSX rows
+    stale), with `fraction` of the job titles edited in each."""
     context = await accounts_store.account_context(conn, account_id)
     columns = build_columns(context, "pt-BR")
     csv_writer = CsvExportWriter(columns, context)
@@ -139,26 +141,24 @@ async def write_files(
     edits = Edits()
     csv_path, xlsx_path = folder / "bench.csv", folder / "bench.xlsx"
     batch: list[ContactRecord] = []
-    written = 0
+    seen = 0
     with csv_path.open("wb") as csv_file, xlsx_path.open("wb") as xlsx_file:
 
         def flush() -> None:
-            nonlocal written
-            for chunk in csv_writer.write_rows(batch):
-                csv_file.write(chunk)
-            in_xlsx = batch[: max(0, xlsx_rows - written)]
-            for chunk in xlsx_writer.write_rows(in_xlsx):
-                xlsx_file.write(chunk)
-            written += len(batch)
+            writer, file = (csv_writer, csv_file) if seen <= csv_rows else (xlsx_writer, xlsx_file)
+            for chunk in writer.write_rows(batch):
+                file.write(chunk)
             batch.clear()
 
-        async for record in contacts_of(conn, account_id, csv_rows):
+        async for record in contacts_of(conn, account_id, csv_rows + xlsx_rows):
+            seen += 1
+            titles = edits.csv_titles if seen <= csv_rows else edits.xlsx_titles
             if rng.random() < fraction:
                 title = f"Coordenação {rng.randrange(1000)}"
-                edits.job_titles[record.id] = title
+                titles[record.id] = title
                 record = record.model_copy(update={"job_title": title})
             batch.append(record)
-            if len(batch) == 5000:
+            if len(batch) == 5000 or seen == csv_rows:
                 flush()
         flush()
         for chunk in csv_writer.close():
@@ -227,7 +227,7 @@ async def run_import(
 
 async def main(args: argparse.Namespace) -> None:
     run_id = uuid.uuid4().hex[:8]
-    await clone_bench_database()
+    await clone_bench_database(args.source_database)
     importer_db = f"crm_importer_bench_{run_id}"
     contacts_port, importer_port = free_port(), free_port()
     contacts_url = f"http://127.0.0.1:{contacts_port}"
@@ -252,9 +252,6 @@ async def main(args: argparse.Namespace) -> None:
         csv_path, xlsx_path, edits, fields = await write_files(
             conn, account_id, folder, args.csv_rows, args.xlsx_rows, args.edit_fraction
         )
-        xlsx_titles = dict(
-            list(edits.job_titles.items())[: int(len(edits.job_titles) * args.xlsx_rows / args.csv_rows)]
-        )
         contacts.start()
         importer.start()
         assert importer.process is not None
@@ -263,7 +260,7 @@ async def main(args: argparse.Namespace) -> None:
         idle_rss = psutil.Process(importer.process.pid).memory_info().rss
         results: list[tuple[list[Phase], dict, int, float]] = []
         async with httpx.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=60) as http:
-            for label, path, titles in (("CSV", csv_path, edits.job_titles), ("XLSX", xlsx_path, xlsx_titles)):
+            for label, path, titles in (("CSV", csv_path, edits.csv_titles), ("XLSX", xlsx_path, edits.xlsx_titles)):
                 base_s = await baseline(conn, account_id, titles)
                 print(f"{label}: baseline {len(titles):,} rows in {base_s:.2f} s", flush=True)
                 phases, view, peak = await run_import(http, importer.url, path, fields, sampler, label)
@@ -297,6 +294,11 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--csv-rows", type=int, default=1_000_000)
     parser.add_argument("--xlsx-rows", type=int, default=100_000)
+    parser.add_argument(
+        "--source-database",
+        default=BENCH_DATABASE,
+        help="the database to clone (a copy of the bench database, when another session holds that one open)",
+    )
     parser.add_argument("--edit-fraction", type=float, default=0.1)
     parser.add_argument("--folder", default="/tmp/crm-bulk-bench", help="where the files are written")
     parser.add_argument("--logs", default="/tmp/crm-bulk-bench/logs")
