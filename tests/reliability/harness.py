@@ -12,6 +12,7 @@ import asyncio
 import csv
 import io
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -204,6 +205,43 @@ class Stack:
     def stop(self) -> None:
         for process in reversed(list(self.processes.values())):
             process.stop()
+
+    def replica(self, name: str, suffix: str = "2") -> ServiceProcess:
+        """Another instance of service `name` of this stack: the same databases, consumer
+        group and instance name, its own HTTP port and log file (not started)."""
+        original = self.processes[name]
+        port = free_port()
+        env = {**original.env, f"{name.upper()}_HTTP_PORT": str(port)}
+        log_path = original.log_path.with_name(f"{original.log_path.stem}-{suffix}.log")
+        return ServiceProcess(name, port, env, log_path)
+
+
+# --- what a service's log says -------------------------------------------------------
+
+_ASSIGNED = re.compile(r"assigned to partitions: \((.*)\)")
+_PARTITION = re.compile(r"topic='([^']+)', partition=(\d+)")
+
+
+def assigned_partitions(log_path: Path, topic: str) -> set[int] | None:
+    """The partitions of `topic` its consumer was last assigned, as the service's log
+    (FastStream's "assigned to partitions") says; None before any assignment."""
+    found = None
+    for line in log_path.read_text(errors="replace").splitlines():
+        match = _ASSIGNED.search(line)
+        if match:
+            found = {int(p) for t, p in _PARTITION.findall(match.group(1)) if t == topic}
+    return found
+
+
+def log_size(log_path: Path) -> int:
+    return log_path.stat().st_size if log_path.exists() else 0
+
+
+def log_since(log_path: Path, offset: int) -> str:
+    """What the log got after byte `offset` (see `log_size`)."""
+    with log_path.open("rb") as log:
+        log.seek(offset)
+        return log.read().decode(errors="replace")
 
 
 # --- accounts and contacts, written as an operator and a seed would ------------------
