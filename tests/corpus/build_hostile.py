@@ -6,7 +6,8 @@
 FileRejected code the importer must end in (None: the file must read, within bounds).
 Sizes are over the readers' default limits but kept small enough for a fast suite: a
 "1 GB line" is a 64 MiB line (the reader refuses after its 4 Mi-character line limit,
-so the outcome and the memory are the same as at 1 GB).
+so the outcome and the memory are the same as at 1 GB). `LONG_CASES` holds the 1 GiB
+ones, streamed to disk, for the long mode.
 """
 
 from __future__ import annotations
@@ -151,6 +152,7 @@ def _letter(index: int) -> str:
     return letters
 
 
+_MIB = 1024 * 1024
 _HEADER = inline_row(1, ["ID", "Nome"])
 _ROW = inline_row(2, ["1", "Ana"])
 
@@ -262,17 +264,52 @@ def _csv_empty_columns(path: Path) -> None:
     path.write_bytes(b"ID;Nome" + b";" * 1_000_000 + b"\r\n1;Ana" + b";" * 1_000_000 + b"\r\n")
 
 
+def _csv_widest_line_accepted(path: Path) -> None:
+    # The longest line the reader accepts (ReaderLimits.max_csv_line_chars), all
+    # separators: the csv module's most fields for one record, so the CSV reader's most
+    # memory whatever the file (trailing empty columns are not columns: it reads).
+    path.write_bytes(b"ID;Nome\r\n1;Ana" + b";" * (4 * _MIB - 8) + b"\r\n")
+
+
+def _csv_widest_record(path: Path) -> None:
+    # A line just under the line limit of one-character cells that are not Latin-1 (so
+    # not interned by CPython): the most Python objects one record can make. Refused
+    # (too_many_columns) once parsed; the bound is on the parse.
+    path.write_bytes(b"ID;Nome\r\n1;Ana" + ";€".encode() * (2 * _MIB - 8) + b"\r\n")
+
+
 def _csv_many_columns(path: Path) -> None:
     path.write_bytes(b";".join(b"c%d" % i for i in range(100_000)) + b"\r\n1;2\r\n")
 
 
 def _csv_huge_line(path: Path) -> None:
+    write_csv_line(path, 64 * _MIB)
+
+
+def write_csv_line(path: Path, size: int) -> Path:
+    """A header, then one data line of `size` bytes ("1;" and letters), streamed to disk
+    in 1 MiB blocks (never held in memory)."""
+    block = b"a" * _MIB
     with path.open("wb") as file:
         file.write(b"ID;Nome\r\n1;")
-        block = b"a" * (1024 * 1024)
-        for _ in range(64):
+        for _ in range(size // _MIB):
             file.write(block)
+        file.write(block[: size % _MIB])
         file.write(b"\r\n")
+    return path
+
+
+def write_csv_quoted_field(path: Path, size: int) -> Path:
+    """A header, then a quoted cell of `size` bytes of short lines that never ends before
+    the end of the file: one record as far as a CSV parser knows; streamed."""
+    line = b"x" * 1000 + b"\r\n"
+    block = line * (_MIB // len(line))
+    with path.open("wb") as file:
+        file.write(b'ID;Nome\r\n1;"')
+        for _ in range(size // len(block)):
+            file.write(block)
+        file.write(b'"\r\n')
+    return path
 
 
 def _csv_huge_quoted_field(path: Path) -> None:
@@ -345,6 +382,14 @@ def _many_zip_entries(path: Path) -> None:
             archive.writestr(f"x/{i}", b"")
 
 
+def _xlsx_far_right_cells(path: Path) -> None:
+    # 8,000 short rows with one cell in the last column (XFD): 300 KiB of sheet XML, each
+    # row a 16,384-cell list once read. Refused (too_many_columns) from row 1; the bound
+    # is on what reading costs before the refusal.
+    rows = "".join(f'<row r="{n}"><c r="XFD{n}" t="b"><v>1</v></c></row>' for n in range(1, 8001))
+    write_xlsx(path, {"Contatos": sheet_xml(rows)})
+
+
 def _formulas_everywhere(path: Path) -> None:
     rows = "".join(
         f'<row r="{n}">' + "".join(f'<c r="{_letter(c)}{n}"><f>ROW()*{c}</f></c>' for c in range(20)) + "</row>"
@@ -372,6 +417,8 @@ CASES: dict[str, tuple[str, Callable[[Path], None], str | None]] = {
     "absurd_dimension": ("dimension.xlsx", _absurd_dimension, None),
     "xlsx_16384_empty_columns": ("wide.xlsx", _xlsx_empty_columns, None),
     "csv_1e6_empty_columns": ("wide.csv", _csv_empty_columns, None),
+    "csv_widest_line_accepted": ("widest.csv", _csv_widest_line_accepted, None),
+    "csv_widest_record": ("widest-record.csv", _csv_widest_record, "too_many_columns"),
     "csv_1e5_columns": ("columns.csv", _csv_many_columns, "too_many_columns"),
     "csv_huge_line": ("line.csv", _csv_huge_line, "cell_too_long"),
     "csv_huge_quoted_field": ("quoted.csv", _csv_huge_quoted_field, "cell_too_long"),
@@ -388,11 +435,30 @@ CASES: dict[str, tuple[str, Callable[[Path], None], str | None]] = {
     "formulas_everywhere": ("formulas.xlsx", _formulas_everywhere, None),
     "merged_cells": ("merged.xlsx", _merged, "merged_cells"),
     "empty": ("empty.csv", _empty, "empty_file"),
+    "xlsx_far_right_cells": ("far-right.xlsx", _xlsx_far_right_cells, "too_many_columns"),
+}
+
+
+def _csv_gib_line(path: Path) -> None:
+    write_csv_line(path, 1024 * _MIB)
+
+
+def _csv_gib_quoted_field(path: Path) -> None:
+    write_csv_quoted_field(path, 1024 * _MIB)
+
+
+# The issue's "1 GB CSV line", and a quoted field as long: 1 GiB each on disk, so built in
+# the long mode only (CRM_BULK_LONG=1, bench/hostile_inputs.py --long). The default
+# corpus proves the same refusal on 64 MiB and 2 MB: the reader stops after
+# ReaderLimits.max_csv_line_chars (or the csv module's field limit), whatever follows.
+LONG_CASES: dict[str, tuple[str, Callable[[Path], None], str | None]] = {
+    "csv_1gib_line": ("gib-line.csv", _csv_gib_line, "cell_too_long"),
+    "csv_1gib_quoted_field": ("gib-quoted.csv", _csv_gib_quoted_field, "cell_too_long"),
 }
 
 
 def build(name: str, folder: Path) -> HostileFile:
-    file_name, writer, code = CASES[name]
+    file_name, writer, code = CASES[name] if name in CASES else LONG_CASES[name]
     path = folder / f"{name}-{file_name}"
     writer(path)
     return HostileFile(name, path, code)
