@@ -5,7 +5,9 @@ corrupted one, so validation reports it instead."""
 
 from __future__ import annotations
 
+import math
 import re
+from decimal import Decimal
 
 from services.importer.domain.sheet import CellValue
 
@@ -22,7 +24,9 @@ def looks_mangled(stored: object, cell: CellValue) -> bool:
     if isinstance(cell, bool) or cell is None:
         return False
     if isinstance(cell, int | float):
-        return _same_number(stored, float(cell)) and (str(cell) != stored)
+        if isinstance(cell, float) and not math.isfinite(cell):
+            return False
+        return _same_number(stored, Decimal(cell)) and (str(cell) != stored)
     if not isinstance(cell, str):
         return False
     text = cell.strip()
@@ -33,13 +37,17 @@ def looks_mangled(stored: object, cell: CellValue) -> bool:
     match = _SCIENTIFIC.match(text)
     if match is None:
         return False
-    mantissa = float(f"{match[1]}.{match[2]}")
-    return _same_number(stored, mantissa * 10 ** int(match[3]))
+    # Decimal, not float: a typed `1,2E+309` or a stored digit string of 400 digits is
+    # past float's range, and must be judged, not crash the validation run.
+    return _same_number(stored, Decimal(f"{match[1]}.{match[2]}E{match[3]}"))
 
 
-def _same_number(stored: str, number: float) -> bool:
+_RELATIVE_ROUNDING = Decimal(10) ** (1 - _SIGNIFICANT_DIGITS)
+
+
+def _same_number(stored: str, number: Decimal) -> bool:
     exact = int(stored)
     if exact == 0:
         return number == 0
     lost_digits = len(stored.lstrip("0")) > _SIGNIFICANT_DIGITS or stored[0] == "0"
-    return lost_digits and abs(number - exact) <= abs(exact) * 10.0 ** (1 - _SIGNIFICANT_DIGITS)
+    return lost_digits and abs(number - exact) <= abs(exact) * _RELATIVE_ROUNDING

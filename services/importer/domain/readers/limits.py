@@ -26,6 +26,7 @@ class ReaderLimits:
     # XLS is read whole by xlrd (BIFF is not streamable): its size is bounded instead.
     max_xls_bytes: int = 50 * MIB
     # CSV: a physical line longer than this is refused unread past it. It bounds memory
-    # (the csv module makes a list entry per field: a line of 4 M separators is 32 MB)
-    # and is far above any real line (20 columns of contact data are ~500 characters).
+    # (the csv module makes a string per field: a line of 2 M one-character fields that
+    # are not interned, `;€`, peaks at ~225 MiB; docs/reliability.md section 7) and is far
+    # above any real line (20 columns of contact data are ~500 characters).
     max_csv_line_chars: int = 4 * MIB

@@ -48,7 +48,9 @@ def _open(archive: zipfile.ZipFile, sheet_name: str | None, limits: ReaderLimits
     styles = read_date_styles(archive, workbook.styles_part)
 
     def rows_of(sheet_part: str) -> Iterator[tuple[int, list[CellValue]]]:
-        return sheet_rows(archive, sheet_part, strings, styles, workbook.date1904, limits.max_cell_chars)
+        return sheet_rows(
+            archive, sheet_part, strings, styles, workbook.date1904, limits.max_cell_chars, limits.max_columns
+        )
 
     chosen = next(sheet.name for sheet in workbook.sheets if sheet.part == part)
     return SheetSource(

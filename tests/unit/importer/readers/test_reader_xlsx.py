@@ -187,3 +187,33 @@ def test_xstring_escapes_are_decoded_so_an_export_reads_back_exactly(tmp_path):
     with open_sheet(path) as sheet:
         rows = list(sheet.rows())
     assert rows[0].cells == ("5", "a_x0041_b", "=x\r\ny _x005F_ z")
+
+
+@pytest.mark.parametrize(
+    ("rows", "detail"),
+    [
+        (corpus.inline_row(1, ["ID"]) + corpus.inline_row(3, ["1"]) + corpus.inline_row(2, ["2"]), "row number 2"),
+        (corpus.inline_row(1, ["ID"]) + corpus.inline_row(1, ["1"]), "row number 1"),
+        (corpus.inline_row(1, ["ID"]) + '<row r="1048577"/>', "row number 1048577"),
+        (corpus.inline_row(1, ["ID"]) + "<row>" + "<c/>" * 16_385 + "</row>", "past column XFD"),
+    ],
+    ids=["rows_out_of_order", "row_twice", "row_past_excel", "cells_past_xfd_without_references"],
+)
+def test_sheet_xml_that_no_spreadsheet_writes_is_corrupt(tmp_path: Path, rows: str, detail: str) -> None:
+    """Rows once each, ascending, within Excel's 1,048,576; cells within XFD: held to
+    that, a sheet's XML cannot make the reader work for minutes on empty rows."""
+    path = corpus.write_xlsx(tmp_path / "f.xlsx", {"S": corpus.sheet_xml(rows)})
+    with pytest.raises(FileRejected) as caught:
+        read_all(path)
+    assert caught.value.code == "corrupt_file"
+    assert detail in caught.value.message("en")
+
+
+def test_a_cell_past_the_column_limit_is_refused_as_it_is_read(tmp_path: Path) -> None:
+    """Refused at the cell, not once its row (a list from column A) is built: thousands
+    of rows with a cell in column XFD took ~650 MiB before (docs/reliability.md)."""
+    rows = corpus.inline_row(1, ["ID"]) + '<row r="2"><c r="XFD2"><v>1</v></c></row>'
+    path = corpus.write_xlsx(tmp_path / "f.xlsx", {"S": corpus.sheet_xml(rows)})
+    with pytest.raises(FileRejected) as caught:
+        read_all(path, limits=ReaderLimits(max_columns=500))
+    assert (caught.value.code, caught.value.row, caught.value.column) == ("too_many_columns", 2, "XFD")
