@@ -13,6 +13,10 @@ STDOUT` of the same rows into a null sink, through asyncpg, timed in the same ru
 before each scenario (median of three): figures are given as ratios to it, since the
 machine is shared and noisy.
 
+The CPU columns are the two service processes'; PostgreSQL's own CPU is in neither, and
+since CSV rows are formatted in PostgreSQL (services/contacts/domain/csv_rendition.py)
+it is most of a CSV export's: compare the times.
+
 `--tree label=path` runs the services from another source tree (e.g. `git archive HEAD`
 unpacked in /tmp) with the same venv, so that before and after are measured in one run.
 `--write-docs` puts the table into docs/benchmarks.md, section `## Export service`.
@@ -319,14 +323,19 @@ async def run_export(
         raise RuntimeError(f"export failed: {outcome['data']}")
     data = outcome["data"]
     return Run(
-        elapsed, data["row_count"], rss.peak, rss.first_half_peak, idle, export_cpu, contacts_cpu,
-        data["size_bytes"], disturbed,
+        elapsed,
+        data["row_count"],
+        rss.peak,
+        rss.first_half_peak,
+        idle,
+        export_cpu,
+        contacts_cpu,
+        data["size_bytes"],
+        disturbed,
     )
 
 
-async def bench_tree(
-    label: str, tree: Path, scenarios: tuple[Scenario, ...], repeat: int, logs: Path
-) -> list[Result]:
+async def bench_tree(label: str, tree: Path, scenarios: tuple[Scenario, ...], repeat: int, logs: Path) -> list[Result]:
     contacts_port, export_port = free_port(), free_port()
     contacts_url = f"http://127.0.0.1:{contacts_port}"
     run_id = uuid.uuid4().hex[:8]
@@ -360,20 +369,30 @@ async def bench_tree(
                             ContactsPostgres(database=EXPORT_DATABASE).dsn(), min_size=1, max_size=1
                         )
                     assert exports is not None
-                    runs.append(
-                        await run_export(export, contacts, exports, producer, account_id, scenario, first_id)
-                    )
+                    runs.append(await run_export(export, contacts, exports, producer, account_id, scenario, first_id))
                 finally:
                     export.stop()
             best = min(runs, key=lambda r: r.seconds)
             result = Result(
-                label, scenario, best.rows, best.seconds, baseline,
-                max(r.peak_rss for r in runs), max(r.first_half_peak_rss for r in runs), best.idle_rss,
-                best.export_cpu_s, best.contacts_cpu_s, best.size_bytes, any(r.disturbed for r in runs),
+                label,
+                scenario,
+                best.rows,
+                best.seconds,
+                baseline,
+                max(r.peak_rss for r in runs),
+                max(r.first_half_peak_rss for r in runs),
+                best.idle_rss,
+                best.export_cpu_s,
+                best.contacts_cpu_s,
+                best.size_bytes,
+                any(r.disturbed for r in runs),
             )
-            print(f"  {label:>8} {scenario.name:<10} {result.seconds:7.2f} s  COPY {baseline:5.2f} s  "
-                  f"{result.rows_per_s:9,.0f} rows/s  peak RSS {result.peak_rss / 2**20:6.1f} MB "
-                  f"(idle {result.idle_rss / 2**20:.0f} MB)", flush=True)
+            print(
+                f"  {label:>8} {scenario.name:<10} {result.seconds:7.2f} s  COPY {baseline:5.2f} s  "
+                f"{result.rows_per_s:9,.0f} rows/s  peak RSS {result.peak_rss / 2**20:6.1f} MB "
+                f"(idle {result.idle_rss / 2**20:.0f} MB)",
+                flush=True,
+            )
             results.append(result)
     finally:
         await producer.stop()

@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
+
+from shared.fields import normalize_header
+
+if TYPE_CHECKING:
+    from shared.contacts_api import AccountContext
 
 DEFAULT_LOCALE = "pt-BR"
 SUPPORTED_LOCALES = ("pt-BR", "en")
@@ -81,3 +87,17 @@ def format_datetime(
 ) -> str:
     local = to_local(value, timezone)
     return f"{format_date(local.date(), locale)} {local.hour:02d}:{local.minute:02d}:{local.second:02d}"
+
+
+def owner_labels(context: AccountContext) -> dict[int, str]:
+    """Owner id → what the Responsável column shows: the name, or the email for owners
+    whose name another owner of the account also has (folded as the importer matches
+    headers and names), so that the importer can resolve every cell to one owner."""
+    holders: dict[str, int] = {}
+    for owner in context.owners:
+        folded = normalize_header(owner.name)
+        holders[folded] = holders.get(folded, 0) + 1
+    return {
+        owner.id: owner.name if owner.name.strip() and holders[normalize_header(owner.name)] == 1 else owner.email
+        for owner in context.owners
+    }

@@ -11,6 +11,9 @@ deployment's internal service token:
   selection holds (the export checks the XLSX row limit before writing);
 - `POST /internal/v1/accounts/{account_id}/selection/stream`: every contact of a
   selection in id order, as NDJSON (`ContactRecord` a line), read in one snapshot;
+- `POST /internal/v1/accounts/{account_id}/selection/csv-rows`: the CSV records of a
+  selection, rendered by PostgreSQL from a column plan (`SelectionCsvRequest`) that the
+  export decides, as PostgreSQL's COPY CSV output (no header, LF row ends; see the route);
 - `POST /internal/v1/accounts/{account_id}/contacts/lookup`: current values of the
   given ids, and which existing contacts hold the given emails (import validation);
 - `POST /internal/v1/accounts/{account_id}/bulk-apply`: one batch of ID-keyed updates
@@ -25,10 +28,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from shared.cells import owner_labels
+from shared.events import Locale
 from shared.fields import FieldType
 from shared.selection import Selection
 
@@ -104,9 +109,60 @@ class SelectionCount(BaseModel):
     count: int
 
 
+class CsvColumn(BaseModel):
+    """One column of a CSV rendition: the field it shows; the type says how its values
+    are written (the field's own type, as the account context lists it)."""
+
+    key: str = Field(description="A standard field key (shared/fields.py) or one of the account's custom field keys.")
+    type: FieldType
+    custom: bool = Field(False, description="True for a custom field (read from `custom_fields`).")
+
+
+class CellRendition(BaseModel):
+    """How a sheet shows contacts' cells: the export's rules for these columns, in a
+    locale and a time zone, with the owner and stage labels the export uses."""
+
+    columns: list[CsvColumn] = Field(min_length=1, description="The cells, in order.")
+    locale: Locale = Field(description="Dates, decimal mark and yes/no words (SIM/NÃO or Yes/No).")
+    timezone: str = Field(description="IANA zone that timestamps are shown in.", examples=["America/Sao_Paulo"])
+    owner_labels: dict[int, str] = Field(
+        default_factory=dict,
+        description="Owner user id → what the owner cell shows; an owner not listed is shown as its id.",
+    )
+    stage_names: dict[str, str] = Field(
+        default_factory=dict,
+        description="Lifecycle stage key → what the stage cell shows; a key not listed is shown as it is.",
+    )
+
+    @classmethod
+    def of_account(cls, context: AccountContext, columns: list[CsvColumn], locale: Locale) -> CellRendition:
+        """The rendition that the export uses for this account's sheets."""
+        return cls(
+            columns=columns,
+            locale=locale,
+            timezone=context.timezone,
+            owner_labels=owner_labels(context),
+            stage_names={stage.key: stage.name for stage in context.lifecycle_stages},
+        )
+
+
+class SelectionCsvRequest(CellRendition):
+    """What an export's CSV holds, decided by the export service; the contacts service
+    renders every contact of `selection` by these rules, cell by cell exactly as the
+    export's own CSV writer would (services/export/domain/csv_writer.py)."""
+
+    selection: Selection
+    delimiter: Literal[";", ","]
+
+
 class ContactLookupRequest(BaseModel):
     ids: list[int] = Field(default_factory=list, max_length=10_000)
     emails: list[str] = Field(default_factory=list, max_length=10_000)
+    cells: CellRendition | None = Field(
+        None,
+        description="When given, the answer's `cells` show each found contact's cells by these rules "
+        "(the importer asks for them for a CSV, to recognise untouched rows by their text).",
+    )
 
 
 class ContactLookup(BaseModel):
@@ -114,6 +170,11 @@ class ContactLookup(BaseModel):
     email_owners: dict[str, list[int]] = Field(
         default_factory=dict,
         description="Lower-cased email → ids of the account's contacts that hold it.",
+    )
+    cells: dict[int, tuple[str | None, ...]] = Field(
+        default_factory=dict,
+        description="Contact id → its cells as the request's `cells` rendition shows them, without formula "
+        "escaping (a CSV reader undoes it); null for an empty cell.",
     )
 
 

@@ -18,6 +18,7 @@ from shared.contacts_api import (
     ContactLookupRequest,
     ContactRecord,
     SelectionCount,
+    SelectionCsvRequest,
     SelectionRequest,
     TokenIntrospection,
 )
@@ -36,6 +37,14 @@ class ContactsApiError(Exception):
 
 class UnknownAccount(ContactsApiError):
     pass
+
+
+class UnknownFields(ContactsApiError):
+    """The account has no such fields (or they have another type) as a CSV plan named."""
+
+    def __init__(self, keys: list[str], message: str) -> None:
+        super().__init__(422, message)
+        self.keys = keys
 
 
 class ContactsClient:
@@ -110,6 +119,28 @@ class ContactsClient:
         except httpx.HTTPError as exc:
             raise ContactsApiError(None, f"contacts service stream broke: {exc!r}") from exc
 
+    async def stream_selection_csv(self, account_id: int, plan: SelectionCsvRequest) -> AsyncIterator[bytes]:
+        """The CSV rows of the plan's selection as the contacts service sends them: raw
+        chunks of PostgreSQL's COPY CSV output (no header, LF after each row; see the
+        csv-rows route), in id order, from one snapshot. UnknownFields when the plan
+        names fields the account does not have."""
+        body = plan.model_dump(mode="json", exclude_none=True)
+        try:
+            async with self._http.stream(
+                "POST",
+                f"/accounts/{account_id}/selection/csv-rows",
+                json=body,
+                timeout=httpx.Timeout(None, connect=5.0),
+            ) as response:
+                if response.status_code >= 400:
+                    await response.aread()
+                    _raise_for_unknown_columns(response, plan)
+                    _raise_for_status(response)
+                async for chunk in response.aiter_bytes():
+                    yield chunk
+        except httpx.HTTPError as exc:
+            raise ContactsApiError(None, f"contacts service stream broke: {exc!r}") from exc
+
     async def lookup(self, account_id: int, request: ContactLookupRequest) -> ContactLookup:
         body = request.model_dump(mode="json")
         # Validated from the bytes: a lookup answer holds a thousand contacts.
@@ -120,6 +151,19 @@ class ContactsClient:
     async def bulk_apply(self, account_id: int, request: BulkApplyRequest) -> BulkApplyResult:
         data = await self._request("POST", f"/accounts/{account_id}/bulk-apply", request.model_dump(mode="json"))
         return BulkApplyResult.model_validate(data)
+
+
+def _raise_for_unknown_columns(response: httpx.Response, plan: SelectionCsvRequest) -> None:
+    if response.status_code != 422:
+        return
+    try:
+        problems = response.json()["detail"]
+        indexes = [p["loc"][2] for p in problems if p["loc"][:2] == ["body", "columns"]]
+    except (ValueError, KeyError, TypeError, IndexError):
+        return
+    if indexes:
+        keys = [plan.columns[i].key for i in indexes if isinstance(i, int) and 0 <= i < len(plan.columns)]
+        raise UnknownFields(keys, "; ".join(str(p.get("msg")) for p in problems))
 
 
 def _raise_for_status(response: httpx.Response) -> None:

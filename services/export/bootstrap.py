@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -15,7 +17,7 @@ from pydantic import BaseModel
 from services.export.adapters.export_repository import ExportRepository
 from services.export.config import ExportSettings
 from services.export.entrypoints import http, messages
-from services.export.service_layer.build_export import ExportBuilder
+from services.export.service_layer.build_export import ExportBuilder, sweep_abandoned_uploads
 from shared.auth import TokenAuthenticator
 from shared.contacts_client import ContactsClient
 from shared.kafka import create_broker, publish_event
@@ -29,6 +31,9 @@ from shared.service_app import (
 )
 
 MIGRATIONS = Path(__file__).parent / "sql" / "migrations"
+# An export's upload takes minutes at most: a day-old unfinished one is abandoned.
+ABANDONED_UPLOAD_AGE = timedelta(days=1)
+ABANDONED_UPLOAD_SWEEP_INTERVAL = timedelta(hours=1)
 
 
 @dataclass
@@ -70,13 +75,17 @@ async def build(settings: ExportSettings) -> tuple[FastAPI, Callable[[], Awaitab
     async def publish(topic: str, job_id: str, data: BaseModel) -> object:
         return await publish_event(broker, settings.event_source, topic, job_id, data)
 
-    builder = ExportBuilder(
-        repository, contacts, store, publish, timedelta(seconds=settings.download_url_ttl_s)
-    )
-    deps = ExportDeps(
-        settings, infra.pool, broker, store, contacts, TokenAuthenticator(contacts), repository, builder
-    )
+    builder = ExportBuilder(repository, contacts, store, publish, timedelta(seconds=settings.download_url_ttl_s))
+    deps = ExportDeps(settings, infra.pool, broker, store, contacts, TokenAuthenticator(contacts), repository, builder)
     broker.context.set_global("deps", deps)
+    sweeper = asyncio.create_task(sweep_abandoned_uploads(store, ABANDONED_UPLOAD_SWEEP_INTERVAL, ABANDONED_UPLOAD_AGE))
+
+    async def stop_sweeper() -> None:
+        sweeper.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sweeper
+
+    infra.on_close(stop_sweeper)
     await start_broker(infra, settings)
     app = create_app(infra)
     app.state.deps = deps

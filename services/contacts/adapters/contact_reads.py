@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from typing import Any
 
 import asyncpg
 
 from services.contacts.domain.contact_filter import WhereClause
 from services.contacts.domain.contact_state import ContactState
+from services.contacts.domain.csv_rendition import CsvRowsQuery, CsvRowsSent, ShownCellsQuery
 from shared.contacts_api import ContactRecord
+
+log = logging.getLogger(__name__)
 
 CONTACT_COLUMNS = (
     "id, account_id, name, emails, phones, company, job_title, lifecycle_stage, owner_id, "
@@ -126,6 +132,95 @@ async def stream_json(conn: asyncpg.Connection, where: WhereClause) -> AsyncIter
     cursor = await conn.cursor(query, *where.params)
     while rows := await cursor.fetch(STREAM_PREFETCH):
         yield [row[0] for row in rows]
+
+
+# Settings of a CSV rendition's transaction (SET LOCAL). The rendition's expressions are
+# many and cheap: compiling them (JIT) costs more than it saves even at a million rows,
+# and parallel workers make the planner sort the selection instead of walking the
+# primary key in id order (measured: a 300 MB external sort for the 1M account).
+CSV_ROWS_SETTINGS = {"jit": "off", "max_parallel_workers_per_gather": "0"}
+# COPY output is passed on in chunks of at least this size (PostgreSQL sends one message
+# a row; asyncpg hands over what one socket read holds), and at most this many chunks
+# wait for the reader: memory stays bounded when the client reads slowly.
+CSV_CHUNK_BYTES = 256 * 1024
+CSV_CHUNKS_AHEAD = 8
+
+
+async def shown_cells_json(conn: asyncpg.Connection, query: ShownCellsQuery) -> str:
+    """The JSON object of `query`: contact id → its cells as a sheet shows them."""
+    async with conn.transaction(readonly=True):
+        for name, value in {**CSV_ROWS_SETTINGS, **query.settings}.items():
+            await conn.execute("SELECT set_config($1, $2, true)", name, value)
+        text: str = await conn.fetchval(query.sql, *query.params)
+    return text
+
+
+async def stream_csv_rows(conn: asyncpg.Connection, query: CsvRowsQuery) -> AsyncGenerator[bytes, None]:
+    """The rendition's rows as PostgreSQL's COPY ... (FORMAT csv) writes them: cells
+    quoted as needed, a LF after each row, no header. The caller holds the connection in
+    a transaction: SET LOCAL needs one, and the checked statement that takes over when
+    the first one meets an invalid stored date (CsvRowsQuery) must see the same snapshot."""
+    for name, value in {**CSV_ROWS_SETTINGS, **query.settings}.items():
+        await conn.execute("SELECT set_config($1, $2, true)", name, value)
+    if not query.casts_may_fail:
+        async with contextlib.aclosing(_copy_csv(conn, query.sql, query)) as chunks:
+            async for chunk in chunks:
+                yield chunk
+        return
+    await conn.execute("SAVEPOINT csv_rows")
+    sent = CsvRowsSent()
+    try:
+        async with contextlib.aclosing(_copy_csv(conn, query.sql, query)) as chunks:
+            async for chunk in chunks:
+                if rows := sent.complete_rows(chunk):
+                    yield rows
+    except asyncpg.DataError as error:
+        log.info("CSV rows: %s after %d rows; the rest with every value checked", error, sent.rows)
+        await conn.execute("ROLLBACK TO SAVEPOINT csv_rows")
+        async with contextlib.aclosing(_copy_csv(conn, query.checked_sql(sent.rows), query)) as chunks:
+            async for chunk in chunks:
+                yield chunk
+    else:
+        if sent.held:  # COPY ends every row with a LF: never, but nothing is dropped
+            yield sent.held
+
+
+async def _copy_csv(conn: asyncpg.Connection, sql: str, query: CsvRowsQuery) -> AsyncGenerator[bytes, None]:
+    """COPY (sql) TO STDOUT (FORMAT csv) as chunks of about CSV_CHUNK_BYTES."""
+    chunks: asyncio.Queue[bytes | None] = asyncio.Queue()  # unbounded: the end marker never waits
+    room = asyncio.Semaphore(CSV_CHUNKS_AHEAD)
+    pending = bytearray()
+
+    async def hand_over(data: bytes) -> None:
+        pending.extend(data)
+        if len(pending) >= CSV_CHUNK_BYTES:
+            await room.acquire()
+            chunks.put_nowait(bytes(pending))
+            pending.clear()
+
+    async def copy() -> None:
+        try:
+            await conn.copy_from_query(sql, *query.params, output=hand_over, format="csv", delimiter=query.delimiter)
+            if pending:
+                chunks.put_nowait(bytes(pending))
+        finally:
+            chunks.put_nowait(None)
+
+    copying = asyncio.create_task(copy())
+    try:
+        while (chunk := await chunks.get()) is not None:
+            room.release()
+            yield chunk
+        await copying  # the statement's error, if it failed
+    finally:
+        if not copying.done():
+            # The reader went away mid-COPY. asyncpg cannot use the connection again
+            # before the server has sent every row, so it is closed: the server ends the
+            # statement and the transaction, and the pool opens another connection.
+            conn.terminate()
+            copying.cancel()
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await copying
 
 
 async def email_owners(conn: asyncpg.Connection, account_id: int, emails: Sequence[str]) -> dict[str, list[int]]:

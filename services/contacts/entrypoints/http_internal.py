@@ -11,6 +11,7 @@ from fastapi.responses import Response, StreamingResponse
 
 from services.contacts.adapters import accounts_store, contact_reads
 from services.contacts.domain.contact_filter import WhereClause
+from services.contacts.domain.csv_rendition import CsvPlanError
 from services.contacts.domain.custom_field_rules import FieldValueError
 from services.contacts.entrypoints.auth import Deps, internal_service
 from services.contacts.entrypoints.errors import LocatedFieldError
@@ -24,6 +25,7 @@ from shared.contacts_api import (
     ContactLookup,
     ContactLookupRequest,
     SelectionCount,
+    SelectionCsvRequest,
     SelectionRequest,
     TokenIntrospection,
     TokenIntrospectionRequest,
@@ -33,6 +35,7 @@ router = APIRouter(prefix=INTERNAL_PREFIX, tags=["internal"], dependencies=[Depe
 
 _UNKNOWN_ACCOUNT = {404: {"description": 'No such account: `{"detail": "unknown account N"}`.'}}
 NDJSON = "application/x-ndjson"
+CSV_ROWS = "text/csv; charset=utf-8; header=absent"
 
 
 @router.get("/ping", summary="The service answers and the caller's internal token is right")
@@ -100,16 +103,71 @@ async def stream_selection(account_id: int, body: SelectionRequest, deps: Deps) 
     return StreamingResponse(lines(), media_type=NDJSON)
 
 
+@router.post(
+    "/accounts/{account_id}/selection/csv-rows",
+    summary="The CSV rows of a selection, formatted by PostgreSQL from the export's column plan",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "The CSV rows of the selection, in id order, all read from one database "
+            "snapshot, as PostgreSQL's `COPY ... TO STDOUT (FORMAT csv, DELIMITER ...)` writes them: "
+            'no header; a cell that holds the delimiter, `"`, CR or LF is quoted, with `"` '
+            "doubled (Python's csv.QUOTE_MINIMAL quotes the same cells the same way); an empty "
+            "cell is empty; every row ends with LF, and a LF inside quotes belongs to its cell "
+            "(a reader that wants CRLF rows turns only the LFs outside quotes into CRLF). Cell "
+            "contents follow the request's plan exactly as the export's own CSV writer formats "
+            "them. A stream that breaks off (no final chunk) is incomplete.",
+            "content": {CSV_ROWS: {"schema": {"type": "string"}}},
+        },
+        **_UNKNOWN_ACCOUNT,
+        422: {
+            "description": "A column names a field the account does not have (or gives it "
+            "another type), the time zone is unknown, or the selection's filter is invalid: "
+            '`detail` lists each problem with its `loc` (e.g. `["body", "columns", 3, "key"]`).'
+        },
+    },
+)
+async def csv_rows(account_id: int, body: SelectionCsvRequest, deps: Deps) -> StreamingResponse:
+    """The export decides what its CSV shows (columns, locale, time zone, owner and stage
+    labels: `SelectionCsvRequest`); one SQL statement formats every selected contact by
+    that plan, cell for cell as the export's Python CSV writer would, and COPY streams the
+    rows. The export writes the BOM and the header itself and turns the row ends into
+    CRLF. Formatting in PostgreSQL spares a million contacts a JSON round trip and ~25 µs
+    of Python each (docs/benchmarks.md, "Export service")."""
+    async with deps.pool.acquire() as conn:  # errors answer before the stream starts
+        try:
+            query = await selection_reads.csv_rows_for(conn, account_id, body)
+        except FieldValueError as error:
+            raise LocatedFieldError(["body", "selection", "filter", error.field], error) from None
+        except CsvPlanError as error:
+            detail = [{"type": "value_error", "loc": list(p.loc), "msg": p.message} for p in error.problems]
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail) from None
+    return StreamingResponse(selection_reads.stream_csv_rows(deps.pool, query), media_type=CSV_ROWS)
+
+
 @router.post("/accounts/{account_id}/contacts/lookup", response_model=ContactLookup, responses=_UNKNOWN_ACCOUNT)
 async def lookup_contacts(account_id: int, body: ContactLookupRequest, deps: Deps) -> Response:
-    """Current values of the given ids (those in the account) and who holds the emails."""
+    """Current values of the given ids (those in the account) and who holds the emails;
+    with `cells`, each found contact's cells as that rendition shows them (422 naming
+    the columns the account cannot show)."""
     async with deps.pool.acquire() as conn:
         await accounts_store.account_row(conn, account_id)
         contacts = await contact_reads.get_contacts_json(conn, account_id, body.ids)
         owners = await contact_reads.email_owners(conn, account_id, body.emails)
-    # The contacts' JSON comes from PostgreSQL as it is (the importer asks for a thousand
+        cells = "{}"
+        if body.cells is not None:
+            try:
+                cells = await selection_reads.shown_cells_json(conn, account_id, body.ids, body.cells)
+            except CsvPlanError as error:
+                # The plan's problems are located as in a CSV rows request's body.
+                detail = [
+                    {"type": "value_error", "loc": ["body", "cells", *p.loc[1:]], "msg": p.message}
+                    for p in error.problems
+                ]
+                raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail) from None
+    # The JSON comes from PostgreSQL as it is (the importer asks for a thousand contacts
     # at a time, for every batch of a sheet); response_model above still documents it.
-    content = f'{{"contacts":{contacts},"email_owners":{json.dumps(owners)}}}'
+    content = f'{{"contacts":{contacts},"email_owners":{json.dumps(owners)},"cells":{cells}}}'
     return Response(content, media_type="application/json")
 
 

@@ -26,9 +26,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from services.export.domain.columns import ExportColumn
-from shared.cells import format_boolean, format_decimal
+from shared.cells import format_boolean, format_decimal, owner_labels
 from shared.contacts_api import AccountContext, ContactRecord
-from shared.fields import MULTI_VALUE_SEPARATOR, FieldType, normalize_header
+from shared.fields import MULTI_VALUE_SEPARATOR, FieldType
 
 CellValue = str | int | Decimal | date | datetime | bool | None
 ValueReader = Callable[[ContactRecord], CellValue]
@@ -158,20 +158,6 @@ class CellReader:
             return raw if raw.__class__ is str and raw else custom_text(raw)
 
         return read_text
-
-
-def owner_labels(context: AccountContext) -> dict[int, str]:
-    """Owner id → what the Responsável column shows: the name, or the email for owners
-    whose name another owner of the account also has (folded as the importer matches
-    headers and names), so that the importer can resolve every cell to one owner."""
-    holders: dict[str, int] = {}
-    for owner in context.owners:
-        folded = normalize_header(owner.name)
-        holders[folded] = holders.get(folded, 0) + 1
-    return {
-        owner.id: owner.name if owner.name.strip() and holders[normalize_header(owner.name)] == 1 else owner.email
-        for owner in context.owners
-    }
 
 
 def join_values(values: Sequence[Any]) -> str | None:
@@ -310,6 +296,29 @@ def text_formatters(locale: str) -> dict[type, Callable[[Any], str]]:
         date: _format_date_en if english else _format_date_pt_br,
         datetime: _format_datetime_en if english else _format_datetime_pt_br,
     }
+
+
+def text_cells(
+    columns: Sequence[ExportColumn], context: AccountContext, locale: str
+) -> Callable[[ContactRecord], list[str | None]]:
+    """A contact's cells as a CSV of these columns shows them before formula escaping,
+    i.e. as a CSV reader reads them back (None for an empty cell): the reference for
+    renditions of the same cells elsewhere (the contacts service renders them in SQL for
+    the importer's quick check)."""
+    readers = CellReader(columns, context).readers
+    formatters = text_formatters(locale)
+
+    def cells(contact: ContactRecord) -> list[str | None]:
+        shown: list[str | None] = []
+        for read in readers:
+            value = read(contact)
+            if value is None or value.__class__ is str:
+                shown.append(value or None)  # type: ignore[arg-type]  # an empty text reads back as empty
+            else:
+                shown.append(formatters[value.__class__](value))
+        return shown
+
+    return cells
 
 
 def cell_text(value: CellValue, locale: str) -> str:

@@ -5,6 +5,11 @@ that locale), UTF-8 with a BOM (Excel reads a BOM-less CSV as Windows-1252) and 
 ends. en files use `,` and the same encoding. Every text cell, headers included, passes
 through shared.cells.escape_formula; numbers, dates and booleans that the exporter formats
 itself are not text and are written as they are (a negative number must stay a number).
+
+The export service's CSV rows are formatted by PostgreSQL instead (csv_plan.py, and
+services/contacts/domain/csv_rendition.py): this writer is the reference those rows are
+proven byte-equal to, and what tools that make files from contacts in hand use (the
+importer's benches). The header line (`csv_header`) is the service's too.
 """
 
 from __future__ import annotations
@@ -30,6 +35,16 @@ _MAY_NEED_ESCAPING = FORMULA_TRIGGERS | {"'"}
 
 def csv_delimiter(locale: str) -> str:
     return "," if locale == Locale.EN else ";"
+
+
+def csv_header(columns: Sequence[ExportColumn], locale: str | None = None) -> str:
+    """The start of every CSV export: the BOM and the header line (headers are text:
+    escaped like any cell)."""
+    line = io.StringIO()
+    csv.writer(line, delimiter=csv_delimiter(normalize_locale(locale)), lineterminator="\r\n").writerow(
+        [escape_formula(column.header) for column in columns]
+    )
+    return UTF8_BOM + line.getvalue()
 
 
 class CsvExportWriter:
@@ -65,8 +80,7 @@ class CsvExportWriter:
             quoting=csv.QUOTE_MINIMAL,
             lineterminator="\r\n",
         )
-        self._buffer.write(UTF8_BOM)
-        self._csv.writerow([escape_formula(column.header) for column in self.columns])
+        self._buffer.write(csv_header(self.columns, self.locale))
         self._closed = False
 
     def write_rows(self, contacts: Iterable[ContactRecord]) -> list[bytes]:

@@ -4,6 +4,7 @@ repeated command never makes a second file or a second outcome event."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -12,14 +13,16 @@ from datetime import UTC, datetime, timedelta
 import pydantic
 
 from services.export.adapters.export_repository import ExportRecord, ExportRepository
-from services.export.domain.columns import ExportColumn, build_columns
-from services.export.domain.csv_writer import CsvExportWriter
-from services.export.domain.errors import ExportError
-from services.export.domain.files import export_file_name, export_object_key
+from services.export.domain.columns import build_columns
+from services.export.domain.csv_plan import csv_rows_plan
+from services.export.domain.csv_records import CsvRecordEnds, IncompleteCsvRows
+from services.export.domain.csv_writer import CSV_CONTENT_TYPE, csv_header
+from services.export.domain.errors import ExportError, UnknownFieldsError
+from services.export.domain.files import EXPORTS_PREFIX, export_file_name, export_object_key
 from services.export.domain.xlsx_writer import XlsxExportWriter, check_xlsx_row_count
 from shared import topics
-from shared.contacts_api import AccountContext, ContactRecord
-from shared.contacts_client import ContactsClient, UnknownAccount
+from shared.contacts_api import ContactRecord
+from shared.contacts_client import ContactsApiError, ContactsClient, UnknownAccount, UnknownFields
 from shared.events import ExportFailed, ExportFormat, ExportReady, ExportRequested
 from shared.kafka import PoisonMessage
 from shared.s3 import ObjectStore
@@ -35,6 +38,8 @@ MAX_ATTEMPTS = 5
 # collector's youngest generation fills (700 allocations) is never scanned by it, nor
 # promoted to be scanned again (measured: ~15% of an export's CPU at 500 a batch).
 ENCODE_BATCH = 50
+# A CSV export's bytes go to the object store in pieces of about this size.
+UPLOAD_CHUNK = 1 << 20
 
 PublishEvent = Callable[[str, str, pydantic.BaseModel], Awaitable[object]]
 
@@ -67,6 +72,9 @@ class ExportBuilder:
             return
         try:
             await self._build(request, attempt)
+        except UnknownFields as exc:
+            error = UnknownFieldsError(exc.keys)
+            await self._fail(record, attempt, error.code, error.message(request.locale.value))
         except ExportError as exc:
             await self._fail(record, attempt, exc.code, exc.message(request.locale.value))
         except UnknownAccount:
@@ -84,17 +92,36 @@ class ExportBuilder:
         started = datetime.now(UTC)
         file_name = export_file_name(request.format, started, context.timezone, locale)
         key = export_object_key(request.account_id, request.export_id, file_name)
-        encoder = _encoder(request, columns, context, started)
-        contacts = self.contacts.stream_selection(request.account_id, request.selection)
-        stored = await self.store.upload_stream(
-            key, _encoded_chunks(encoder, contacts), content_type=encoder.content_type
-        )
+        if attempt > 1:
+            # Earlier attempts killed mid-upload left their multipart uploads behind (parts
+            # stored, never visible as a file): free them. The prefix holds this export's
+            # files only, and an earlier attempt still running is fenced off by `attempt`.
+            aborted = await self.store.abort_incomplete_uploads(key.rpartition("/")[0] + "/")
+            if aborted:
+                log.info("export %s: aborted %d unfinished upload(s) of earlier attempts", request.export_id, aborted)
+        if request.format is ExportFormat.CSV:
+            # PostgreSQL formats the rows (the contacts service renders the plan); here
+            # only their line ends change, a chunk at a time.
+            records = CsvRecordEnds()
+            rows = self.contacts.stream_selection_csv(
+                request.account_id, csv_rows_plan(request.selection, columns, context, locale)
+            )
+            chunks = csv_file_chunks(csv_header(columns, locale).encode(), rows, records)
+            stored = await self.store.upload_stream(key, chunks, content_type=CSV_CONTENT_TYPE)
+            row_count = records.rows
+        else:
+            encoder = XlsxExportWriter(columns, context, request.export_id, locale, created_at=started)
+            contacts = self.contacts.stream_selection(request.account_id, request.selection)
+            stored = await self.store.upload_stream(
+                key, _encoded_chunks(encoder, contacts), content_type=encoder.content_type
+            )
+            row_count = encoder.rows_written
         expires_at = datetime.now(UTC) + self.download_url_ttl
         url = self.store.presigned_get_url(key, self.download_url_ttl, file_name)
         ready = await self.repository.mark_ready(
             request.export_id,
             attempt,
-            row_count=encoder.rows_written,
+            row_count=row_count,
             file_name=file_name,
             bucket=self.store.bucket,
             object_key=key,
@@ -162,17 +189,24 @@ def _as_registered(record: ExportRecord) -> ExportRequested:
     )
 
 
-def _encoder(
-    request: ExportRequested, columns: tuple[ExportColumn, ...], context: AccountContext, started: datetime
-) -> CsvExportWriter | XlsxExportWriter:
-    if request.format is ExportFormat.XLSX:
-        return XlsxExportWriter(columns, context, request.export_id, request.locale.value, created_at=started)
-    return CsvExportWriter(columns, context, request.locale.value)
+async def csv_file_chunks(header: bytes, rows: AsyncIterator[bytes], records: CsvRecordEnds) -> AsyncIterator[bytes]:
+    """The header, then the rows with CRLF line ends, in pieces of about UPLOAD_CHUNK. A
+    stream that ends in the middle of a row is a broken one (ContactsApiError: the
+    upload is abandoned and the export retried)."""
+    pending = bytearray(header)
+    async for chunk in rows:
+        pending += records.convert(chunk)
+        if len(pending) >= UPLOAD_CHUNK:
+            yield bytes(pending)
+            pending.clear()
+    try:
+        records.finish()
+    except IncompleteCsvRows as error:
+        raise ContactsApiError(None, f"contacts service stream broke: {error}") from error
+    yield bytes(pending)
 
 
-async def _encoded_chunks(
-    encoder: CsvExportWriter | XlsxExportWriter, contacts: AsyncIterator[ContactRecord]
-) -> AsyncIterator[bytes]:
+async def _encoded_chunks(encoder: XlsxExportWriter, contacts: AsyncIterator[ContactRecord]) -> AsyncIterator[bytes]:
     batch: list[ContactRecord] = []
     async for contact in contacts:
         batch.append(contact)
@@ -196,3 +230,26 @@ def _retries_message(locale: str) -> str:
     if locale == "en":
         return "The export failed several times in a row for a temporary reason; request it again."
     return "A exportação falhou várias vezes seguidas por um motivo temporário; solicite-a de novo."
+
+
+async def abort_abandoned_uploads(store: ObjectStore, older_than: timedelta, prefix: str = f"{EXPORTS_PREFIX}/") -> int:
+    """Aborts the unfinished multipart uploads of exports (under `prefix`) begun more
+    than `older_than` ago; returns how many. A new attempt of an export frees its
+    predecessors' uploads itself; this catches those of a last attempt that was killed
+    and never followed (the export then fails with `export_retries_exhausted`, or no
+    delivery ever comes)."""
+    return await store.abort_incomplete_uploads(prefix, initiated_before=datetime.now(UTC) - older_than)
+
+
+async def sweep_abandoned_uploads(store: ObjectStore, interval: timedelta, older_than: timedelta) -> None:
+    """Forever, every `interval`: `abort_abandoned_uploads`."""
+    while True:
+        try:
+            aborted = await abort_abandoned_uploads(store, older_than)
+            if aborted:
+                log.info("aborted %d abandoned export upload(s) older than %s", aborted, older_than)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.warning("sweeping abandoned export uploads failed; will try again", exc_info=True)
+        await asyncio.sleep(interval.total_seconds())
