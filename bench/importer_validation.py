@@ -11,7 +11,9 @@ edited as a user would (job title, stage, a tag). Then, each timed in the same r
 - `readers`: our SheetReader (encoding/sniffing, limits, RawRow);
 - `readers + validate`: the above fed through SheetValidator in batches of 1000, each
   batch's lookup answered from a dict prepared before timing (what the contacts service
-  returns), as the validation run does.
+  returns, with the contacts' cells as the export shows them), as the validation run does;
+- `(cell by cell)`: the same without the shown cells (what an XLSX gets), every cell of
+  an unedited row checked on its own.
 
 Rates are rows/s and ratios to the csv module's rate in the same run (process CPU time,
 so a noisy neighbour on a shared machine counts less).
@@ -34,7 +36,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.export_writers import synthetic_contacts, synthetic_context
-from services.export.domain.columns import build_columns
+from services.export.domain.cell_values import text_cells
+from services.export.domain.columns import ExportColumn, available_fields, build_columns
 from services.export.domain.csv_writer import CsvExportWriter
 from services.importer.domain.field_catalogue import AccountFields
 from services.importer.domain.mapping import suggest_mapping
@@ -93,19 +96,28 @@ def write_export_csv(
 
 class PreparedLookup:
     """The contacts service's answer, from records indexed before timing: the stored
-    (unedited) contact for each id."""
+    (unedited) contact for each id, and, when asked, its cells as the export shows them
+    (the service renders those in SQL; here the export's Python reference does)."""
 
-    def __init__(self, templates: Sequence[ContactRecord]) -> None:
+    def __init__(self, templates: Sequence[ContactRecord], context: AccountContext) -> None:
         self.templates = templates
+        self.context = context
 
     def contact(self, contact_id: int) -> ContactRecord:
         return self.templates[(contact_id - 10_000_000) % len(self.templates)].model_copy(update={"id": contact_id})
 
     def lookup(self, request: ContactLookupRequest) -> ContactLookup:
-        return ContactLookup.model_construct(contacts=[self.contact(i) for i in request.ids], email_owners={})
+        contacts = [self.contact(i) for i in request.ids]
+        cells = {}
+        if request.cells is not None:
+            by_key = {spec.key: spec for spec in available_fields(self.context)}
+            columns = [ExportColumn(field=by_key[c.key], header=c.key) for c in request.cells.columns]
+            show = text_cells(columns, self.context, request.cells.locale.value)
+            cells = {c.id: tuple(show(c)) for c in contacts}
+        return ContactLookup.model_construct(contacts=contacts, email_owners={}, cells=cells)
 
 
-def setup_for(path: Path, context: AccountContext) -> ValidationSetup:
+def setup_for(path: Path, context: AccountContext, text_cells: bool = True) -> ValidationSetup:
     with open_sheet(path) as reader:
         info = reader.info
     fields = AccountFields.from_account(context)
@@ -118,6 +130,7 @@ def setup_for(path: Path, context: AccountContext) -> ValidationSetup:
         headers=info.header,
         with_letters=False,
         sheet_locale=suggestion.sheet_locale,
+        text_cells=text_cells,
     )
 
 
@@ -191,7 +204,9 @@ def main() -> None:
         path = Path(tmp) / "export.csv"
         write_export_csv(path, context, templates, args.rows, args.edit_fraction, fields)
         setup = setup_for(path, context)
-        lookups = prepare_lookups(path, setup, PreparedLookup(templates))
+        lookups = prepare_lookups(path, setup, PreparedLookup(templates, context))
+        cell_setup = setup_for(path, context, text_cells=False)
+        cell_lookups = prepare_lookups(path, cell_setup, PreparedLookup(templates, context))
         # The service holds one batch's lookup at a time, not them all: keep the prepared
         # answers out of the collector's way so they do not slow the timed passes.
         gc.freeze()
@@ -205,6 +220,8 @@ def main() -> None:
         base_rows, base_s = time_csv_module(path)
         read_rows, read_s = time_readers(path)
         rows, validate_s, counts = time_validation(path, setup, lookups)
+        cell_rows, cell_s, cell_counts = time_validation(path, cell_setup, cell_lookups)
+        assert cell_counts == counts, "the whole-row check must find what the cell-by-cell judgement finds"
     columns = len(setup.columns)
     base_rate = base_rows / base_s
     print(f"{args.rows:,} rows x {columns} columns, {args.edit_fraction:.0%} edited (CPU seconds)")
@@ -213,6 +230,7 @@ def main() -> None:
         ("csv module (raw)", base_rows, base_s),
         ("readers", read_rows, read_s),
         ("readers + validate", rows, validate_s),
+        ("  (cell by cell)", cell_rows, cell_s),
     ):
         rate = n / seconds
         print(f"{label:<22} {n:>9,} {seconds:>7.2f} {rate:>10,.0f} {rate / base_rate:>9.2f}")

@@ -6,6 +6,7 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from operator import itemgetter
 
 from services.importer.domain.cell_parsing import LIST_TYPES, CellParser, is_blank
 from services.importer.domain.feedback import FeedbackItem, feedback
@@ -42,7 +43,7 @@ class RowVerdict:
     feedback: list[FeedbackItem] = field(default_factory=list)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: made for every row, and frozen init is twice as slow
 class ParsedId:
     """The ID cell as read before lookup: a valid id, blank (None), or a problem."""
 
@@ -65,9 +66,26 @@ class RowJudge:
         self._width = max((c.index + 1 for c in columns), default=0)
         plans = [_CellPlan.build(c, setup, self.timezone) for c in self.written_columns]
         # Unpacked once: attribute lookups per cell add up over twenty million cells.
-        self._hot_plans = [(p, p.index, p.read_current, p.shows_current, p.blank_is_clean, p.memo_key) for p in plans]
+        self._hot_plans = [
+            (position, p, p.index, p.read_current, p.shows_current, p.blank_is_clean, p.memo_key)
+            for position, p in enumerate(plans)
+        ]
+        # The whole-row check (`shows_contact`): the written cells in one C call, and the
+        # cells whose blank must still be judged (it warns) in another.
+        self._written_cells = _picker([c.index for c in self.written_columns])
+        self._judged_when_blank = _picker([position for position, p in enumerate(plans) if not p.blank_is_clean])
         # Required fields a new contact lacks when their column is not imported at all.
         self.required_missing = [f for f in fields.fields if f.required and f.writable and f.key not in written_keys]
+
+    def shows_contact(self, row: RawRow, shown: tuple[str | None, ...]) -> bool:
+        """True when the row's written cells are exactly `shown` (see `judge`), none of
+        them a blank that warns: the row is unchanged, with nothing to report. The full
+        judgement would find the same (tests/unit/importer/validation/test_shown_cells.py),
+        one comparison instead of a check per cell."""
+        cells = row.cells
+        if len(cells) < self._width:
+            cells = cells + (None,) * (self._width - len(cells))
+        return self._written_cells(cells) == shown and None not in self._judged_when_blank(shown)
 
     def read_id(self, row: RawRow) -> ParsedId:
         if self.id_column is None:
@@ -94,7 +112,11 @@ class RowJudge:
         parsed_id: ParsedId,
         contact: ContactRecord | None,
         email_owners: Mapping[str, list[int]],
+        shown: tuple[str | None, ...] | None = None,
     ) -> RowVerdict:
+        """`shown`: the contact's written cells as the export shows them in this sheet's
+        locale (`ContactLookup.cells`), in `written_columns` order: the cells equal to
+        theirs are not judged again (see `shows_contact` for whole rows)."""
         items: list[FeedbackItem] = []
         contact_id = parsed_id.value if isinstance(parsed_id.value, int) else None
         id_ok = self._judge_id(row, parsed_id, contact, items)
@@ -104,7 +126,7 @@ class RowJudge:
             for column in self.written_columns:
                 self._judge_cell(row, column, None, None, values, changed, items)
         else:
-            self._judge_cells_of_contact(row, contact, values, changed, items)
+            self._judge_cells_of_contact(row, contact, values, changed, items, shown)
         if contact is None:
             for spec in self.required_missing:
                 items.append(
@@ -169,14 +191,18 @@ class RowJudge:
         values: dict[str, object],
         changed: list[str],
         items: list[FeedbackItem],
+        shown: tuple[str | None, ...] | None = None,
     ) -> None:
-        """The hot loop of a round trip: each cell's quick check first (unchanged_cells),
-        the full judgement only for the cells it cannot vouch for."""
+        """The hot loop of a round trip: each cell's quick check first (the text the
+        export shows for it, or unchanged_cells), the full judgement only for the cells
+        they cannot vouch for."""
         cells = row.cells
         if len(cells) < self._width:
             cells = cells + (None,) * (self._width - len(cells))
-        for plan, index, read_current, shows_current, blank_is_clean, key_of in self._hot_plans:
+        for position, plan, index, read_current, shows_current, blank_is_clean, key_of in self._hot_plans:
             cell = cells[index]
+            if cell is not None and shown is not None and cell == shown[position]:
+                continue
             current = read_current(contact)
             if cell is None:
                 if blank_is_clean and (current is None or current == []):
@@ -374,6 +400,14 @@ class _CellPlan:
             memo_key(spec.type),
             blank_is_clean=not (spec.recommended and setup.options.warn_recommended_empty),
         )
+
+
+def _picker(indexes: Sequence[int]) -> Callable[[Sequence[CellValue]], tuple[CellValue, ...]]:
+    """The items at `indexes`, as a tuple, in one call."""
+    if len(indexes) == 1:
+        (index,) = indexes
+        return lambda items: (items[index],)
+    return itemgetter(*indexes) if indexes else lambda items: ()
 
 
 def _cell(row: RawRow, index: int) -> CellValue:

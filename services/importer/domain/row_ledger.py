@@ -16,6 +16,7 @@ from services.importer.domain.row_judgement import RowOutcome
 
 _OUTCOMES = list(RowOutcome)
 _OUTCOME_CODES = {outcome: code for code, outcome in enumerate(_OUTCOMES)}
+_UNCHANGED_CODE = _OUTCOME_CODES[RowOutcome.UNCHANGED]
 _NO_ID = 0
 
 
@@ -54,6 +55,14 @@ class RowLedger:
             self._wide_masks[position] = mask
             mask = 0
         self._changed_masks.append(mask)
+
+    def record_unchanged(self, row_number: int, contact_id: int) -> None:
+        """`record(row_number, contact_id, RowOutcome.UNCHANGED, ())`, for the rows that
+        make up most of a round trip."""
+        self._row_numbers.append(row_number)
+        self._ids.append(contact_id)
+        self._outcomes.append(_UNCHANGED_CODE)
+        self._changed_masks.append(0)
 
     def __len__(self) -> int:
         return len(self._row_numbers)

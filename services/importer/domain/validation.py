@@ -26,9 +26,17 @@ from services.importer.domain.feedback import FeedbackItem, Severity, feedback
 from services.importer.domain.field_catalogue import AccountFields
 from services.importer.domain.row_judgement import ParsedId, RowJudge, RowOutcome, RowVerdict
 from services.importer.domain.row_ledger import LedgerEntry, RowLedger
-from services.importer.domain.sheet import RawRow
+from services.importer.domain.sheet import CellValue, RawRow
 from services.importer.domain.validation_setup import ValidationSetup
-from shared.contacts_api import BulkApplyRow, ContactLookup, ContactLookupRequest, ContactRecord
+from shared.contacts_api import (
+    BulkApplyRow,
+    CellRendition,
+    ContactLookup,
+    ContactLookupRequest,
+    ContactRecord,
+    CsvColumn,
+)
+from shared.events import Locale
 from shared.fields import RECOMMENDED_FIELD_KEYS
 
 MAX_LOOKUP_ITEMS = 10_000  # ContactLookupRequest's limit per list
@@ -77,11 +85,20 @@ class ValidationSummary:
     ready_to_start: bool
 
 
+def _is_blank_row(cells: Sequence[CellValue]) -> bool:
+    # The first cell decides most rows without a generator (which cost as much as the
+    # rest of reading an ID).
+    if cells and not is_blank(cells[0]):
+        return False
+    return all(is_blank(cell) for cell in cells)
+
+
 def merged(lookup: ContactLookup, follow_up: ContactLookup) -> ContactLookup:
     """A batch's lookup with the answer to its `follow_up` request added."""
     return ContactLookup(
         contacts=lookup.contacts,
         email_owners={**lookup.email_owners, **follow_up.email_owners},
+        cells=lookup.cells,
     )
 
 
@@ -97,6 +114,18 @@ class SheetValidator:
         )
         self._fields = fields
         self._judge = RowJudge(setup, fields, parser)
+        written = self._judge.written_columns
+        # For a CSV, the lookup also brings each contact's cells as the export writes
+        # them: an untouched row is then one comparison (RowJudge.judge's `shown`).
+        self.cell_rendition = (
+            CellRendition.of_account(
+                setup.account,
+                [CsvColumn(key=c.spec.key, type=c.spec.type, custom=c.spec.custom) for c in written],
+                Locale(setup.sheet_locale),
+            )
+            if setup.text_cells and written
+            else None
+        )
         self._field_keys = [c.spec.key for c in self._judge.written_columns]
         self._field_index = {key: i for i, key in enumerate(self._field_keys)}
         self._ledger = RowLedger()
@@ -114,7 +143,7 @@ class SheetValidator:
         ids: dict[int, None] = {}
         emails: dict[str, None] = {}
         for row in rows:
-            if all(is_blank(cell) for cell in row.cells):
+            if _is_blank_row(row.cells):
                 continue
             parsed_id = self._judge.read_id(row)
             pending.append((row, parsed_id))
@@ -123,7 +152,11 @@ class SheetValidator:
             else:
                 for email in self._judge.emails_to_check(row, parsed_id):
                     emails[email] = None
-        request = ContactLookupRequest(ids=list(ids)[:MAX_LOOKUP_ITEMS], emails=list(emails)[:MAX_LOOKUP_ITEMS])
+        request = ContactLookupRequest(
+            ids=list(ids)[:MAX_LOOKUP_ITEMS],
+            emails=list(emails)[:MAX_LOOKUP_ITEMS],
+            cells=self.cell_rendition if ids else None,
+        )
         batch = PendingBatch(self._begun, pending, request)
         self._begun += 1
         return batch
@@ -153,10 +186,28 @@ class SheetValidator:
         account_id = self.setup.account.account_id
         # Another account's contact is "unknown", never a match, whatever the lookup says.
         contacts: dict[int, ContactRecord] = {c.id: c for c in lookup.contacts if c.account_id == account_id}
+        shown_cells = lookup.cells if self.cell_rendition is not None else {}
+        if shown_cells and next(iter(shown_cells.values())).__class__ is not tuple:
+            shown_cells = {key: tuple(cells) for key, cells in shown_cells.items()}  # a model built unvalidated
+        width = len(self._field_keys)
+        judge, counts, ledger, email_owners = self._judge, self.counts, self._ledger, lookup.email_owners
+        unchanged = RowOutcome.UNCHANGED
         verdicts = []
         for row, parsed_id in batch.rows:
-            contact = contacts.get(parsed_id.value) if isinstance(parsed_id.value, int) else None
-            verdict = self._judge.judge(row, parsed_id, contact, lookup.email_owners)
+            value = parsed_id.value
+            contact = contacts.get(value) if value.__class__ is int else None  # type: ignore[arg-type]
+            shown = None
+            if contact is not None and (shown := shown_cells.get(contact.id)) is not None:
+                if judge.shows_contact(row, shown):
+                    # Most rows of a round trip: counted here, without a per-cell judgement.
+                    counts.rows += 1
+                    counts.unchanged += 1
+                    ledger.record_unchanged(row.row_number, contact.id)
+                    verdicts.append(RowVerdict(row.row_number, unchanged, contact.id, None, [], []))
+                    continue
+                if len(shown) != width:
+                    shown = None
+            verdict = judge.judge(row, parsed_id, contact, email_owners, shown)
             self._count(verdict)
             verdicts.append(verdict)
         return BatchVerdict(verdicts)

@@ -46,6 +46,9 @@ class ValidationSetup:
     with_letters: bool  # XLSX/XLS name columns by letter; CSV by header only
     sheet_locale: str
     options: ValidationOptions = field(default_factory=ValidationOptions)
+    # CSV: every cell is the text as written, so an untouched one equals the text the
+    # export writes for the stored value (XLSX and XLS cells are typed).
+    text_cells: bool = False
 
     def confirmed_columns(self, fields: AccountFields) -> list[ConfirmedColumn]:
         confirmed = []

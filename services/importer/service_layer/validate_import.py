@@ -94,6 +94,7 @@ class ValidateImportHandler:
             with_letters=not record.is_csv,
             sheet_locale=record.sheet_locale or account.locale,
             options=options_from_json(record.options),
+            text_cells=record.is_csv,
         )
         validator = SheetValidator(setup)
         clock = PhaseClock()

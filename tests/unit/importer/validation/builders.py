@@ -7,6 +7,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+from services.export.domain.cell_values import text_cells
+from services.export.domain.columns import ExportColumn, available_fields
 from services.importer.domain.field_catalogue import AccountFields
 from services.importer.domain.mapping import suggest_mapping
 from services.importer.domain.sheet import CellValue, RawRow
@@ -20,6 +22,7 @@ from services.importer.domain.validation_setup import ValidationOptions, Validat
 from shared.cells import format_boolean, format_date, format_datetime, format_decimal
 from shared.contacts_api import (
     AccountContext,
+    CellRendition,
     ContactLookup,
     ContactLookupRequest,
     ContactRecord,
@@ -159,7 +162,9 @@ def setup_for(
     columns: Mapping[int, str] | None = None,
     options: ValidationOptions | None = None,
     with_letters: bool = True,
+    text_cells: bool | None = None,
 ) -> ValidationSetup:
+    """A CSV-like setup (`with_letters=False`) has text cells unless told otherwise."""
     suggestion = suggest_mapping(headers, AccountFields.from_account(ctx), account_locale=ctx.locale)
     return ValidationSetup(
         account=ctx,
@@ -168,14 +173,25 @@ def setup_for(
         with_letters=with_letters,
         sheet_locale=suggestion.sheet_locale,
         options=options or ValidationOptions(),
+        text_cells=not with_letters if text_cells is None else text_cells,
     )
+
+
+def shown_cells(ctx: AccountContext, rendition: CellRendition, record: ContactRecord) -> list[str | None]:
+    """A contact's cells as a CSV of the export shows them once read back (formula
+    escaping undone), by the export's own Python code: the reference that the contacts
+    service's SQL rendition is proven equal to (tests/integration/contacts)."""
+    by_key = {spec.key: spec for spec in available_fields(ctx)}
+    columns = [ExportColumn(field=by_key[c.key], header=c.key) for c in rendition.columns]
+    return text_cells(columns, ctx, rendition.locale.value)(record)
 
 
 class InMemoryContacts:
     """The lookup the service would make, over a list of contacts (any account)."""
 
-    def __init__(self, records: Iterable[ContactRecord]) -> None:
+    def __init__(self, records: Iterable[ContactRecord], ctx: AccountContext | None = None) -> None:
         self.records = list(records)
+        self.ctx = ctx
         self.requests: list[ContactLookupRequest] = []
 
     def lookup(self, request: ContactLookupRequest) -> ContactLookup:
@@ -187,7 +203,11 @@ class InMemoryContacts:
             ids = [r.id for r in self.records if r.account_id == ACCOUNT_ID and email in (e.lower() for e in r.emails)]
             if ids:
                 owners[email] = ids
-        return ContactLookup(contacts=found, email_owners=owners)
+        cells = {}
+        if request.cells is not None:
+            assert self.ctx is not None, "rendering cells needs the account"
+            cells = {r.id: shown_cells(self.ctx, request.cells, r) for r in found if r.account_id == ACCOUNT_ID}
+        return ContactLookup(contacts=found, email_owners=owners, cells=cells)
 
 
 def validate(
@@ -197,7 +217,7 @@ def validate(
     batch_size: int = 1000,
 ) -> tuple[list[BatchVerdict], ValidationSummary]:
     validator = SheetValidator(setup)
-    contacts = InMemoryContacts(records)
+    contacts = InMemoryContacts(records, setup.account)
     verdicts = []
     for start in range(0, len(rows), batch_size):
         batch = validator.begin_batch(rows[start : start + batch_size])
