@@ -1,6 +1,7 @@
 """The export service SIGKILLed while the multipart upload of a file runs, twice, and
 restarted: the export ends `ready` with the complete file or `failed`, never stays
-`running`; no object is visible under the export's key before it is ready."""
+`running`; no object is visible under the export's key before it is ready, and no
+unfinished multipart upload (invisible parts) is left under it."""
 
 from __future__ import annotations
 
@@ -68,11 +69,18 @@ async def test_an_export_killed_mid_upload_ends_ready_and_complete_or_failed(sta
 
     watcher = asyncio.create_task(watch_objects())
     kills: list[dict[str, object]] = []
+    # Uploads of earlier attempts: the upload a kill waits for must be this attempt's (a
+    # killed attempt's upload stays listed until the next attempt aborts it).
+    known_uploads: set[str] = set()
+
+    async def new_uploads() -> list[str]:
+        listed = await asyncio.to_thread(uploads_under, stack.bucket, prefix)
+        return [upload_id for upload_id in listed if upload_id not in known_uploads]
+
     try:
         for _ in range(KILLS):
-            uploading = await wait_until(
-                lambda: asyncio.to_thread(uploads_under, stack.bucket, prefix), 120, "a multipart upload", 0.05
-            )
+            uploading = await wait_until(new_uploads, 120, "a multipart upload of this attempt", 0.05)
+            known_uploads.update(uploading)
             # Within the upload's first part or two: the whole 20 MB export takes about 2 s
             # on an idle machine, a later kill would find it finished.
             await asyncio.sleep(rng.uniform(0, 0.3))
@@ -113,5 +121,7 @@ async def test_an_export_killed_mid_upload_ends_ready_and_complete_or_failed(sta
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"), newline=""), delimiter=";"))
     assert len(rows) == CONTACTS + 1, "header + one line a contact"
     assert len({r[0] for r in rows[1:]}) == CONTACTS, "each contact once"
+    # The killed attempts' multipart uploads were aborted by the next attempt (build_export
+    # aborts the unfinished uploads under the export's prefix first): no parts left behind.
     leftover = await asyncio.to_thread(uploads_under, stack.bucket, prefix)
-    print(f"multipart uploads left unfinished by the kills: {len(leftover)}")
+    assert leftover == [], f"{len(leftover)} unfinished multipart upload(s) left under {prefix}"
