@@ -103,10 +103,18 @@ def seed(
 
     async def work(conn: asyncpg.Connection) -> int:
         await seeding.ensure_demo_setup(conn, account_id)
-        return await seeding.seed_contacts(conn, account_id, contacts, random_seed, _progress(contacts))
+        return await seeding.seed_contacts(
+            conn, account_id, contacts, random_seed, _progress(contacts), connect=_index_builder_connection
+        )
 
     added = _run(work)
     typer.echo(f"added {added} contacts to account {account_id}")
+
+
+async def _index_builder_connection() -> asyncpg.Connection:
+    # A large seed into an empty table builds its indexes from two connections of its
+    # own after the load (services/contacts/adapters/seeding.py).
+    return await asyncpg.connect(ContactsSettings().postgres.dsn())
 
 
 @app.command("demo")
@@ -125,7 +133,9 @@ def demo(
         held: int = await conn.fetchval("SELECT count(*) FROM contacts WHERE account_id = $1", account_id)
         missing = max(0, contacts - held)
         if missing:
-            await seeding.seed_contacts(conn, account_id, missing, progress=_progress(missing))
+            await seeding.seed_contacts(
+                conn, account_id, missing, progress=_progress(missing), connect=_index_builder_connection
+            )
         _, token = await accounts_store.issue_token(conn, account_id, label="demo")
         return account_id, held + missing, token
 
