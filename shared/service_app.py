@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 
 ReadinessCheck = Callable[[], Awaitable[bool]]
 READINESS_TIMEOUT_S = 2.0
+# How long one step of a service's start (a connection, a topic check) may take.
+STARTUP_STEP_TIMEOUT_S = 30.0
 
 
 class StartupError(Exception):
@@ -163,12 +165,16 @@ def run_service(
     asyncio.run(main())
 
 
-async def startup_step(what: str, step: Awaitable[Any], timeout_s: float = 30.0) -> Any:
-    """Runs one startup step; any failure becomes a StartupError that names it."""
+async def startup_step(
+    what: str, step: Awaitable[Any], timeout_s: float | None = None, *, unbounded: bool = False
+) -> Any:
+    """Runs one startup step within `timeout_s` (STARTUP_STEP_TIMEOUT_S by default), or
+    with no limit when `unbounded`; any failure becomes a StartupError that names it."""
+    limit = None if unbounded else (timeout_s if timeout_s is not None else STARTUP_STEP_TIMEOUT_S)
     try:
-        return await asyncio.wait_for(step, timeout_s)
+        return await asyncio.wait_for(step, limit)
     except TimeoutError:
-        raise StartupError(f"{what}: no answer in {timeout_s:.0f} s") from None
+        raise StartupError(f"{what}: no answer in {limit or 0:.0f} s") from None
     except StartupError:
         raise
     except Exception as exc:
@@ -209,7 +215,11 @@ async def connect_infrastructure(
 
     pg = settings.postgres
     where = f"PostgreSQL at {pg.host}:{pg.port}/{pg.database} as {pg.user}"
-    await startup_step(where, migrate(pg, migrations))
+    # No time limit on the migrations themselves (connecting has its own): one that
+    # builds an index on a large table takes minutes, and cutting it off at the step's
+    # limit would roll it back at every start, for ever.
+    log.info("%s: applying pending migrations", where)
+    await startup_step(where, migrate(pg, migrations), unbounded=True)
     pool = await startup_step(where, create_pool(pg))
     infra = Infrastructure(pool=pool, readiness=Readiness())
     infra.on_close(pool.close)

@@ -116,3 +116,27 @@ def test_badly_named_migration_is_refused(tmp_path: Path) -> None:
     folder = write_migrations(tmp_path / "migrations", {"1_things.sql": "SELECT 1;"})
     with pytest.raises(MigrationError, match=r"NNNN_description\.sql"):
         load_migrations(folder)
+
+
+async def test_a_migration_longer_than_a_start_step_is_not_cut_off(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A migration that builds an index on a large table takes minutes; a start that cut
+    it off at the step limit would roll it back at every start, and the service would
+    never start again (found with contacts' 0005 on a million rows: 49 s, limit 30 s)."""
+    from services.export.config import ExportPostgres, ExportSettings
+    from shared import service_app
+
+    monkeypatch.setattr(service_app, "STARTUP_STEP_TIMEOUT_S", 0.5)
+    folder = write_migrations(
+        tmp_path / "migrations",
+        {"0001_slow.sql": "SELECT pg_sleep(1.5); CREATE TABLE slow_things (id bigint PRIMARY KEY);"},
+    )
+    async with fresh_database() as db:
+        settings = ExportSettings(postgres=ExportPostgres(**db.model_dump()))
+        infra = await service_app.connect_infrastructure(settings, folder)
+        try:
+            async with infra.pool.acquire() as conn:
+                assert await conn.fetchval("SELECT to_regclass('slow_things') IS NOT NULL")
+        finally:
+            await infra.close()
