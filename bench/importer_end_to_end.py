@@ -249,8 +249,14 @@ async def main(args: argparse.Namespace) -> None:
         folder = Path(args.folder)
         await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
         print("writing the files…", flush=True)
+        # The XLSX rows follow the CSV's: as many as the account still has after them (run
+        # `--csv-rows 0` for an XLSX of the first contacts).
+        held = await conn.fetchval("SELECT count(*) FROM contacts WHERE account_id = $1", account_id)
+        xlsx = max(0, min(args.xlsx_rows, held - args.csv_rows))
+        if xlsx < args.xlsx_rows:
+            print(f"the account holds {held:,} contacts: the XLSX gets {xlsx:,} rows after the CSV's", flush=True)
         csv_path, xlsx_path, edits, fields = await write_files(
-            conn, account_id, folder, args.csv_rows, args.xlsx_rows, args.edit_fraction
+            conn, account_id, folder, args.csv_rows, xlsx, args.edit_fraction
         )
         contacts.start()
         importer.start()
@@ -260,7 +266,10 @@ async def main(args: argparse.Namespace) -> None:
         idle_rss = psutil.Process(importer.process.pid).memory_info().rss
         results: list[tuple[list[Phase], dict, int, float]] = []
         async with httpx.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=60) as http:
-            for label, path, titles in (("CSV", csv_path, edits.csv_titles), ("XLSX", xlsx_path, edits.xlsx_titles)):
+            files = (("CSV", csv_path, edits.csv_titles, args.csv_rows), ("XLSX", xlsx_path, edits.xlsx_titles, xlsx))
+            for label, path, titles, rows in files:
+                if not rows:
+                    continue
                 base_s = await baseline(conn, account_id, titles)
                 print(f"{label}: baseline {len(titles):,} rows in {base_s:.2f} s", flush=True)
                 phases, view, peak = await run_import(http, importer.url, path, fields, sampler, label)
