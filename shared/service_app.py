@@ -218,7 +218,6 @@ async def connect_infrastructure(
     # No time limit on the migrations themselves (connecting has its own): one that
     # builds an index on a large table takes minutes, and cutting it off at the step's
     # limit would roll it back at every start, for ever.
-    log.info("%s: applying pending migrations", where)
     await startup_step(where, migrate(pg, migrations), unbounded=True)
     pool = await startup_step(where, create_pool(pg))
     infra = Infrastructure(pool=pool, readiness=Readiness())

@@ -42,10 +42,10 @@ from tests.support.stack import ServiceProcess
 
 pytestmark = pytest.mark.timeout(300)
 
-# As in test_export_killed_mid_upload.py: ~300 bytes a row, a ~20 MB file in three 8 MiB
-# parts, a few seconds of upload.
+# As in test_export_killed_mid_upload.py: ~2 KB a row, a ~125 MB file in some fifteen
+# 8 MiB parts, a few seconds of upload.
 CONTACTS = 60_000
-PADDING = 250
+PADDING = 2000
 ALL_PARTITIONS = set(range(topics.JOB_TOPIC_PARTITIONS))
 
 
