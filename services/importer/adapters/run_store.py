@@ -93,6 +93,11 @@ class RunStore:
             return RunClaim(record, claimed=False)
 
     async def _assign_batches(self, conn: asyncpg.Connection, import_id: uuid.UUID, batch_size: int) -> int:
+        # The import's plan rows were written since the table was last analysed, so the
+        # planner expects one of them and joins by a nested loop that re-runs the window
+        # for every row: quadratic, minutes for 50k rows (found by the 50k-row kill
+        # soak, third trial). A hash or merge join is right whatever the estimate.
+        await conn.execute("SET LOCAL enable_nestloop = off")
         await conn.execute(
             """
             UPDATE import_plan p SET batch_no = (s.position - 1) / $2
