@@ -140,8 +140,7 @@ async def csv_rows(account_id: int, body: SelectionCsvRequest, deps: Deps) -> St
         except FieldValueError as error:
             raise LocatedFieldError(["body", "selection", "filter", error.field], error) from None
         except CsvPlanError as error:
-            detail = [{"type": "value_error", "loc": list(p.loc), "msg": p.message} for p in error.problems]
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail) from None
+            raise _unrenderable(error, "body") from None
     return StreamingResponse(selection_reads.stream_csv_rows(deps.pool, query), media_type=CSV_ROWS)
 
 
@@ -159,12 +158,7 @@ async def lookup_contacts(account_id: int, body: ContactLookupRequest, deps: Dep
             try:
                 cells = await selection_reads.shown_cells_json(conn, account_id, body.ids, body.cells)
             except CsvPlanError as error:
-                # The plan's problems are located as in a CSV rows request's body.
-                detail = [
-                    {"type": "value_error", "loc": ["body", "cells", *p.loc[1:]], "msg": p.message}
-                    for p in error.problems
-                ]
-                raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail) from None
+                raise _unrenderable(error, "body", "cells") from None
     # The JSON comes from PostgreSQL as it is (the importer asks for a thousand contacts
     # at a time, for every batch of a sheet); response_model above still documents it.
     content = f'{{"contacts":{contacts},"email_owners":{json.dumps(owners)},"cells":{cells}}}'
@@ -185,3 +179,12 @@ async def bulk_apply(account_id: int, body: BulkApplyRequest, deps: Deps) -> Bul
     outcomes (`replayed: true`) and writes nothing. An `update` of an id that is not the
     account's fails with "contact not found"."""
     return await bulk_apply_use_case.bulk_apply(deps.pool, account_id, body)
+
+
+def _unrenderable(error: CsvPlanError, *where: str) -> HTTPException:
+    """A 422 naming each column of a rendition the account cannot show, located in the
+    request's body at `where` (CsvPlanError locates them in a plan at the body's root)."""
+    detail = [
+        {"type": "value_error", "loc": [*where, *problem.loc[1:]], "msg": problem.message} for problem in error.problems
+    ]
+    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail)
