@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from typing import Any
 
@@ -190,6 +191,34 @@ async def stream_csv_rows(conn: asyncpg.Connection, query: CsvRowsQuery) -> Asyn
     else:
         if sent.held:  # COPY ends every row with a LF: never, but nothing is dropped
             yield sent.held
+
+
+async def csv_range_ends(conn: asyncpg.Connection, query: CsvRowsQuery, rows_per_range: int) -> list[int]:
+    """The ids that cut the query's contacts into ranges of `rows_per_range` (the last id
+    of each full range), in the caller's transaction."""
+    await _set_local(conn, CSV_ROWS_SETTINGS)
+    rows = await conn.fetch(query.range_ends_sql(rows_per_range), *query.params[: query.where_param_count])
+    return [row["id"] for row in rows]
+
+
+# What pg_export_snapshot() returns, e.g. 00000003-0000001B-1: checked, as SET
+# TRANSACTION SNAPSHOT takes a literal only.
+_SNAPSHOT_ID = re.compile(r"[0-9A-Fa-f]+(-[0-9A-Fa-f]+)+")
+
+
+async def export_snapshot(conn: asyncpg.Connection) -> str:
+    """The id of the caller's transaction snapshot, for `use_snapshot` on another
+    connection while this transaction stays open."""
+    snapshot_id: str = await conn.fetchval("SELECT pg_export_snapshot()")
+    return snapshot_id
+
+
+async def use_snapshot(conn: asyncpg.Connection, snapshot_id: str) -> None:
+    """Makes the caller's new REPEATABLE READ transaction see `snapshot_id`; it must be
+    the transaction's first statement."""
+    if _SNAPSHOT_ID.fullmatch(snapshot_id) is None:
+        raise ValueError(f"not a snapshot id: {snapshot_id!r}")
+    await conn.execute(f"SET TRANSACTION SNAPSHOT '{snapshot_id}'")
 
 
 async def _copy_csv(conn: asyncpg.Connection, sql: str, query: CsvRowsQuery) -> AsyncGenerator[bytes, None]:

@@ -30,7 +30,7 @@ takes no bind parameters: asyncpg inlines them as quoted literals).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -70,6 +70,7 @@ _PLAIN_STRING_ARRAY = r'^\["[^"\\]*"(, "[^"\\]*")*\]$'
 # of four digits. The statement runs with DateStyle and TimeZone set (`settings`).
 DATE_STYLES = {Locale.PT_BR: "SQL, DMY", Locale.EN: "ISO, YMD"}
 _SKIPPED_ROWS = "{skipped_rows}"
+_ID_RANGE = "{id_range}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,20 +84,53 @@ class CsvRowsQuery:
     statement then fails with a data exception (SQLSTATE class 22). `checked_sql(n)`
     checks every value before it casts it (it never fails on stored data, and costs ~2 µs
     a row more with a date and a datetime field) and skips the first `n` rows: the rows
-    `sql` sent before it failed, read again in the same transaction's snapshot."""
+    `sql` sent before it failed, read again in the same transaction's snapshot.
 
-    sql: str
+    `within(after, up_to)` is the same query for the contacts with `after < id <= up_to`
+    only, and `range_ends_sql(n)` finds ids that cut the selection into parts of `n`
+    contacts: parts that several connections sharing one snapshot render at once."""
+
+    _sql: str
     params: tuple[Any, ...]
     delimiter: str
     settings: dict[str, str]
     _checked_sql: str
+    _where_sql: str
+    where_param_count: int
+    after_id: int | None = None
+    up_to_id: int | None = None
+
+    @property
+    def sql(self) -> str:
+        return self._sql.replace(_ID_RANGE, self._id_range())
 
     @property
     def casts_may_fail(self) -> bool:
-        return self.sql != self.checked_sql(0)
+        return self._sql != self._checked_sql.replace(_SKIPPED_ROWS, "0")
 
     def checked_sql(self, skip_rows: int) -> str:
-        return self._checked_sql.replace(_SKIPPED_ROWS, str(skip_rows))
+        return self._checked_sql.replace(_SKIPPED_ROWS, str(skip_rows)).replace(_ID_RANGE, self._id_range())
+
+    def within(self, after: int | None, up_to: int | None) -> CsvRowsQuery:
+        return replace(self, after_id=after, up_to_id=up_to)
+
+    def range_ends_sql(self, rows_per_range: int) -> str:
+        """A SELECT of the id of every `rows_per_range`-th selected contact, in id order;
+        its parameters are `params[:where_param_count]`."""
+        step = int(rows_per_range)
+        if step < 1:
+            raise ValueError("rows_per_range must be positive")
+        return (
+            "SELECT id FROM (SELECT id, row_number() OVER (ORDER BY id) AS n "
+            f"FROM contacts WHERE {self._where_sql}) AS selected WHERE n % {step} = 0 ORDER BY id"
+        )
+
+    def _id_range(self) -> str:
+        # Integers only (checked by int()), so the bounds can be inlined: COPY takes no
+        # bind parameters.
+        after = "" if self.after_id is None else f" AND id > {int(self.after_id)}"
+        up_to = "" if self.up_to_id is None else f" AND id <= {int(self.up_to_id)}"
+        return after + up_to
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,11 +172,14 @@ def csv_rows_query(
         values = "".join(f", {expression} AS {name}" for name, expression in rendition.values.items())
         statements.append(
             f"SELECT {', '.join(cells)} FROM ("
-            f"SELECT id{values} FROM contacts WHERE {where.sql} ORDER BY id OFFSET {_SKIPPED_ROWS if checked else 0}"
+            f"SELECT id{values} FROM contacts WHERE {where.sql}{_ID_RANGE} "
+            f"ORDER BY id OFFSET {_SKIPPED_ROWS if checked else 0}"
             ") AS contact ORDER BY contact.id"
         )
     settings = {"DateStyle": DATE_STYLES[plan.locale], "TimeZone": plan.timezone}
-    return CsvRowsQuery(statements[0], tuple(rendition.params), plan.delimiter, settings, statements[1])
+    return CsvRowsQuery(
+        statements[0], tuple(rendition.params), plan.delimiter, settings, statements[1], where.sql, len(where.params)
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ import dataclasses
 import io
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -31,6 +31,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from services.contacts.adapters import accounts_store, contact_reads
+from services.contacts.config import ContactsSettings
 from services.contacts.domain.csv_rendition import CsvRowsQuery
 from services.contacts.service_layer import selection_reads
 from services.export.domain.cell_values import text_cells, to_local_naive
@@ -41,6 +42,7 @@ from services.export.domain.csv_writer import csv_header, iter_csv_chunks
 from shared.contacts_api import AccountContext, CellRendition, ContactLookupRequest, CsvColumn, LifecycleStage
 from shared.contacts_client import ContactsApiError, ContactsClient, UnknownAccount, UnknownFields
 from shared.events import Locale
+from shared.postgres import create_pool
 from shared.selection import ContactFilter, Selection
 from tests.integration.contacts.conftest import AccountRef, MakeAccount
 from tests.integration.contacts.helpers import add_custom_field
@@ -259,7 +261,7 @@ async def test_sql_rows_equal_the_python_writer_for_generated_contacts(
 
 
 def _checked_only(query: CsvRowsQuery) -> CsvRowsQuery:
-    return dataclasses.replace(query, sql=query.checked_sql(0))
+    return dataclasses.replace(query, _sql=query.checked_sql(0))
 
 
 async def test_an_invalid_stored_date_hands_over_to_the_checked_statement_mid_stream(
@@ -554,3 +556,159 @@ async def test_lookup_cells_equal_the_python_texts_of_the_same_contacts(
     standard = rendition.model_copy(update={"columns": [c for c in rendition.columns if not c.custom]})
     elsewhere = await contacts_client.lookup(other.id, ContactLookupRequest(ids=ids, cells=standard))
     assert elsewhere.contacts == [] and elsewhere.cells == {}
+
+
+async def _plain_contacts(pool: asyncpg.Pool, account_id: int, count: int) -> None:
+    async with pool.acquire() as conn:
+        await conn.execute(
+            """
+            INSERT INTO contacts (account_id, name, job_title, tags, custom_fields)
+            SELECT $1, 'Contato ' || n || repeat(' x', n % 40), CASE WHEN n % 7 = 0 THEN 'Linha' || chr(10) || n END,
+                   ARRAY['t' || n % 3],
+                   jsonb_build_object('data', '2024-01-15', 'valor', n || '.50', 'ativo', n % 2 = 0)
+            FROM generate_series(1, $2) AS n
+            """,
+            account_id,
+            count,
+        )
+
+
+async def test_parts_rendered_by_two_connections_read_as_one_snapshot(
+    http: httpx.AsyncClient,
+    pool: asyncpg.Pool,
+    contacts_client: ContactsClient,
+    make_account: MakeAccount,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A selection of several parts is rendered by two connections at once: the rows
+    come in id order, each once, byte for byte as one connection renders them, and
+    changes committed while the stream runs (to contacts of parts not started yet) are
+    not seen, as the helper connection reads the first one's snapshot."""
+    account = await _account_with_every_field(http, pool, make_account)
+    context = await contacts_client.account_context(account.id)
+    await _plain_contacts(pool, account.id, 3000)
+    ids = await _write_contacts(http, account, [stage.key for stage in context.lifecycle_stages], count=40)
+    fields = ["name", "job_title", "tags", "data", "valor", "ativo", "varios", "momento", "nota"]
+    one_connection, rows = await _sql_csv(contacts_client, context, Selection(all=True), "pt-BR", fields)
+    assert rows == 3040
+    python = await _python_csv(contacts_client, context, Selection(all=True), "pt-BR", fields)
+    _assert_same_csv(python, one_connection)
+
+    monkeypatch.setattr(selection_reads, "CSV_ROWS_PER_PART", 250)
+    monkeypatch.setattr(contact_reads, "CSV_CHUNK_BYTES", 4096)
+    monkeypatch.setattr(selection_reads, "CSV_PART_CHUNKS_AHEAD", 2)
+    snapshots_shared = 0
+    share = contact_reads.use_snapshot
+
+    async def counted(conn: asyncpg.Connection, snapshot_id: str) -> None:
+        nonlocal snapshots_shared
+        snapshots_shared += 1
+        await share(conn, snapshot_id)
+
+    monkeypatch.setattr(contact_reads, "use_snapshot", counted)
+    columns = build_columns(context, "pt-BR", fields)
+    plan = csv_rows_plan(Selection(all=True), columns, context, "pt-BR")
+    records = CsvRecordEnds()
+    chunks = contacts_client.stream_selection_csv(account.id, plan)
+    body = [records.convert(await anext(chunks))]
+    async with pool.acquire() as conn:  # committed while the stream runs
+        await conn.execute("UPDATE contacts SET name = 'mudou' WHERE account_id = $1 AND id = ANY($2)", account.id, ids)
+    await _plain_contacts(pool, account.id, 10)
+    body += [records.convert(chunk) async for chunk in chunks]
+    records.finish()
+    assert snapshots_shared == 1
+    assert records.rows == 3040
+    _assert_same_csv(one_connection, csv_header(columns, "pt-BR").encode() + b"".join(body))
+    monkeypatch.setattr(selection_reads, "CSV_ROWS_PER_PART", 3050)  # one full part and an empty one
+    after, rows = await _sql_csv(contacts_client, context, Selection(all=True), "pt-BR", fields)
+    assert rows == 3050 and snapshots_shared == 2
+    exact = await _python_csv(contacts_client, context, Selection(all=True), "pt-BR", fields)
+    _assert_same_csv(exact, after)
+
+
+async def test_parts_hand_over_to_the_checked_statement_within_their_part(
+    pool: asyncpg.Pool,
+    http: httpx.AsyncClient,
+    contacts_client: ContactsClient,
+    make_account: MakeAccount,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An invalid stored date in the fourth part: that part goes on with the checked
+    statement after the rows it sent; the parts before and after it are unaffected."""
+    account = await _account_with_every_field(http, pool, make_account)
+    context = await contacts_client.account_context(account.id)
+    await _plain_contacts(pool, account.id, 3000)
+    async with pool.acquire() as conn:
+        await conn.execute(
+            'UPDATE contacts SET custom_fields = custom_fields || \'{"data": "2023-02-30"}\' '
+            "WHERE id = (SELECT id FROM contacts WHERE account_id = $1 ORDER BY id OFFSET 2499 LIMIT 1)",
+            account.id,
+        )
+    monkeypatch.setattr(selection_reads, "CSV_ROWS_PER_PART", 700)
+    monkeypatch.setattr(contact_reads, "CSV_CHUNK_BYTES", 4096)
+    with caplog.at_level(logging.INFO, logger=contact_reads.__name__):
+        sql, rows = await _sql_csv(contacts_client, context, Selection(all=True), "pt-BR", ["data", "name"])
+    python = await _python_csv(contacts_client, context, Selection(all=True), "pt-BR", ["data", "name"])
+    assert rows == 3000
+    _assert_same_csv(python, sql)
+    handed_over = [r.args for r in caplog.records if "every value checked" in r.getMessage()]
+    assert len(handed_over) == 1, handed_over
+    # Counted within its part (rows 2101-2800): the 400th there failed.
+    assert handed_over[0][1] < 400, handed_over  # type: ignore[index,operator]
+    assert _rows(sql)[2500][1] == "2023-02-30"
+
+
+async def test_parts_without_a_spare_connection_or_with_a_failing_part(
+    pool: asyncpg.Pool,
+    contacts_settings: ContactsSettings,
+    contacts_client: ContactsClient,
+    make_account: MakeAccount,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With the pool's only connection taken, one connection renders every part; a part
+    whose statement fails breaks the stream in that part's turn, after every row of the
+    parts before it, and leaves no statement running and every connection usable."""
+    account = await make_account()
+    context = await contacts_client.account_context(account.id)
+    await _plain_contacts(pool, account.id, 1000)
+    monkeypatch.setattr(selection_reads, "CSV_ROWS_PER_PART", 100)
+    monkeypatch.setattr(contact_reads, "CSV_CHUNK_BYTES", 1024)
+    plan = csv_rows_plan(Selection(all=True), build_columns(context, "pt-BR", ["id", "name"]), context, "pt-BR")
+    async with pool.acquire() as conn:
+        query = await selection_reads.csv_rows_for(conn, account.id, plan)
+        fifth_start = await conn.fetchval(
+            "SELECT id FROM contacts WHERE account_id = $1 ORDER BY id OFFSET 399 LIMIT 1", account.id
+        )
+    whole = b"".join([chunk async for chunk in selection_reads.stream_csv_rows(pool, query)])
+    lines = whole.split(b"\n")
+    assert len(lines) == 1001 and lines[-1] == b""
+    one_connection = await create_pool(contacts_settings.postgres.model_copy(update={"max_pool_size": 1}))
+    try:
+        assert b"".join([chunk async for chunk in selection_reads.stream_csv_rows(one_connection, query)]) == whole
+    finally:
+        await one_connection.close()
+
+    render = contact_reads.stream_csv_rows
+
+    async def failing(conn: asyncpg.Connection) -> AsyncIterator[bytes]:
+        await conn.execute("SELECT 1/0")
+        yield b"never"
+
+    def fifth_part_fails(conn: asyncpg.Connection, part: CsvRowsQuery) -> AsyncIterator[bytes]:
+        return failing(conn) if part.after_id == fifth_start else render(conn, part)
+
+    monkeypatch.setattr(contact_reads, "stream_csv_rows", fifth_part_fails)
+    got = bytearray()
+    with pytest.raises(asyncpg.DivisionByZeroError):
+        async for chunk in selection_reads.stream_csv_rows(pool, query):
+            got += chunk
+    assert bytes(got) == b"\n".join(lines[:400]) + b"\n"
+    monkeypatch.setattr(contact_reads, "stream_csv_rows", render)
+    async with pool.acquire() as conn:
+        still_copying = await conn.fetchval(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND state <> 'idle' AND query LIKE 'COPY (SELECT%'"
+        )
+    assert still_copying == 0
+    assert b"".join([chunk async for chunk in selection_reads.stream_csv_rows(pool, query)]) == whole
