@@ -20,6 +20,7 @@ from shared.contacts_api import (
     SelectionCount,
     SelectionCsvRequest,
     SelectionRequest,
+    StreamedContact,
     TokenIntrospection,
 )
 from shared.selection import Selection
@@ -97,6 +98,19 @@ class ContactsClient:
 
     async def stream_selection(self, account_id: int, selection: Selection) -> AsyncIterator[ContactRecord]:
         """Every contact of the selection, in id order, read from one database snapshot."""
+        async for line in self._selection_lines(account_id, selection):
+            yield ContactRecord.model_validate_json(line)
+
+    async def stream_selection_fast(self, account_id: int, selection: Selection) -> AsyncIterator[StreamedContact]:
+        """As `stream_selection`, each contact parsed without validation (StreamedContact)
+        for a reader of millions; a line that is no contact breaks the stream."""
+        async for line in self._selection_lines(account_id, selection):
+            try:
+                yield StreamedContact.from_json(line)
+            except ValueError as error:
+                raise ContactsApiError(None, f"contacts service stream broke: {error}") from None
+
+    async def _selection_lines(self, account_id: int, selection: Selection) -> AsyncIterator[bytes]:
         body = SelectionRequest(selection=selection).model_dump(mode="json", exclude_none=True)
         try:
             async with self._http.stream(
@@ -105,17 +119,17 @@ class ContactsClient:
                 if response.status_code >= 400:
                     await response.aread()
                     _raise_for_status(response)
-                # Lines split from the raw bytes and validated as bytes: no text decoding
-                # of the whole stream first (the service sends large chunks).
+                # Lines split from the raw bytes and parsed as bytes: no text decoding of
+                # the whole stream first (the service sends large chunks).
                 rest = b""
                 async for chunk in response.aiter_bytes():
                     lines = (rest + chunk).split(b"\n")
                     rest = lines.pop()
                     for line in lines:
                         if line:
-                            yield ContactRecord.model_validate_json(line)
+                            yield line
                 if rest:
-                    yield ContactRecord.model_validate_json(rest)
+                    yield rest
         except httpx.HTTPError as exc:
             raise ContactsApiError(None, f"contacts service stream broke: {exc!r}") from exc
 

@@ -27,11 +27,13 @@ from zoneinfo import ZoneInfo
 
 from services.export.domain.columns import ExportColumn
 from shared.cells import format_boolean, format_decimal, owner_labels
-from shared.contacts_api import AccountContext, ContactRecord
+from shared.contacts_api import AccountContext, ContactRecord, StreamedContact
 from shared.fields import MULTI_VALUE_SEPARATOR, FieldType
 
 CellValue = str | int | Decimal | date | datetime | bool | None
-ValueReader = Callable[[ContactRecord], CellValue]
+# A contact as the stream gives it, validated or not.
+Contact = ContactRecord | StreamedContact
+ValueReader = Callable[[Contact], CellValue]
 
 
 class CellReader:
@@ -44,7 +46,7 @@ class CellReader:
         self._stage_names = {stage.key: stage.name for stage in context.lifecycle_stages}
         self.readers: tuple[ValueReader, ...] = tuple(self._reader_for(c) for c in self.columns)
 
-    def row(self, contact: ContactRecord) -> list[CellValue]:
+    def row(self, contact: Contact) -> list[CellValue]:
         return [read(contact) for read in self.readers]
 
     def _reader_for(self, column: ExportColumn) -> ValueReader:
@@ -100,14 +102,14 @@ class CellReader:
         zone = self._zone
         if field_type is FieldType.NUMBER:
 
-            def read_number(contact: ContactRecord) -> CellValue:
+            def read_number(contact: Contact) -> CellValue:
                 raw = contact.custom_fields.get(key)
                 return raw if raw.__class__ is int else custom_number(raw)
 
             return read_number
         if field_type is FieldType.DECIMAL:
 
-            def read_decimal(contact: ContactRecord) -> CellValue:
+            def read_decimal(contact: Contact) -> CellValue:
                 raw = contact.custom_fields.get(key)
                 if raw.__class__ is str and raw:
                     try:
@@ -119,7 +121,7 @@ class CellReader:
             return read_decimal
         if field_type is FieldType.DATE:
 
-            def read_date(contact: ContactRecord) -> CellValue:
+            def read_date(contact: Contact) -> CellValue:
                 raw = contact.custom_fields.get(key)
                 if raw.__class__ is str and raw:
                     try:
@@ -133,7 +135,7 @@ class CellReader:
             return lambda contact: custom_datetime(contact.custom_fields.get(key), zone)
         if field_type is FieldType.BOOLEAN:
 
-            def read_boolean(contact: ContactRecord) -> CellValue:
+            def read_boolean(contact: Contact) -> CellValue:
                 raw = contact.custom_fields.get(key)
                 return raw if raw is None or raw.__class__ is bool else custom_boolean(raw)
 
@@ -141,7 +143,7 @@ class CellReader:
         if field_type is FieldType.MULTI_SELECT:
             join = MULTI_VALUE_SEPARATOR.join
 
-            def read_options(contact: ContactRecord) -> CellValue:
+            def read_options(contact: Contact) -> CellValue:
                 raw = contact.custom_fields.get(key)
                 if raw.__class__ is list:
                     try:
@@ -153,7 +155,7 @@ class CellReader:
             return read_options
 
         # Most custom fields hold plain text.
-        def read_text(contact: ContactRecord) -> CellValue:
+        def read_text(contact: Contact) -> CellValue:
             raw = contact.custom_fields.get(key)
             return raw if raw.__class__ is str and raw else custom_text(raw)
 
@@ -300,7 +302,7 @@ def text_formatters(locale: str) -> dict[type, Callable[[Any], str]]:
 
 def text_cells(
     columns: Sequence[ExportColumn], context: AccountContext, locale: str
-) -> Callable[[ContactRecord], list[str | None]]:
+) -> Callable[[Contact], list[str | None]]:
     """A contact's cells as a CSV of these columns shows them before formula escaping,
     i.e. as a CSV reader reads them back (None for an empty cell): the reference for
     renditions of the same cells elsewhere (the contacts service renders them in SQL for
@@ -308,7 +310,7 @@ def text_cells(
     readers = CellReader(columns, context).readers
     formatters = text_formatters(locale)
 
-    def cells(contact: ContactRecord) -> list[str | None]:
+    def cells(contact: Contact) -> list[str | None]:
         shown: list[str | None] = []
         for read in readers:
             value = read(contact)

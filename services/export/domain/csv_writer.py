@@ -18,11 +18,11 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 
-from services.export.domain.cell_values import CellReader, text_formatters
+from services.export.domain.cell_values import CellReader, Contact, text_formatters
 from services.export.domain.columns import ExportColumn, normalize_locale
 from services.export.domain.errors import IllegalCharacterError
 from shared.cells import FORMULA_TRIGGERS, escape_formula, unescape_formula
-from shared.contacts_api import AccountContext, ContactRecord
+from shared.contacts_api import AccountContext
 from shared.events import Locale
 
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
@@ -83,7 +83,7 @@ class CsvExportWriter:
         self._buffer.write(csv_header(self.columns, self.locale))
         self._closed = False
 
-    def write_rows(self, contacts: Iterable[ContactRecord]) -> list[bytes]:
+    def write_rows(self, contacts: Iterable[Contact]) -> list[bytes]:
         chunks: list[bytes] = []
         buffer, writerow = self._buffer, self._csv.writerow
         readers, formatters = self._reader.readers, self._formatters
@@ -142,7 +142,7 @@ class CsvExportWriter:
 def iter_csv_chunks(
     columns: Sequence[ExportColumn],
     context: AccountContext,
-    contacts: Iterable[ContactRecord],
+    contacts: Iterable[Contact],
     locale: str | None = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
 ) -> Iterable[bytes]:

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from services.export.domain import xlsx_parts as parts
-from services.export.domain.cell_values import CellReader, CellValue
+from services.export.domain.cell_values import CellReader, CellValue, Contact
 from services.export.domain.columns import ExportColumn, normalize_locale
 from services.export.domain.errors import (
     CellTooLongError,
@@ -34,7 +34,7 @@ from services.export.domain.xlsx_cells import (
     cell_encoders,
     text_cell_xml,
 )
-from shared.contacts_api import AccountContext, ContactRecord
+from shared.contacts_api import AccountContext
 from shared.events import Locale
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -126,7 +126,7 @@ class XlsxExportWriter:
         self._sheet = self._zip.open(parts.DATA_SHEET_PATH, "w")
         self._write_sheet_xml(sheet_start)
 
-    def write_rows(self, contacts: Iterable[ContactRecord]) -> list[bytes]:
+    def write_rows(self, contacts: Iterable[Contact]) -> list[bytes]:
         """Returns the chunks that are full (possibly none). After an error the writer is
         spent: the caller aborts its upload and reports the error."""
         try:
@@ -135,7 +135,7 @@ class XlsxExportWriter:
             self._abandon()
             raise
 
-    def _write_rows(self, contacts: Iterable[ContactRecord]) -> list[bytes]:
+    def _write_rows(self, contacts: Iterable[Contact]) -> list[bytes]:
         chunks: list[bytes] = []
         batch: list[str] = []
         batch_chars = 0
@@ -181,7 +181,7 @@ class XlsxExportWriter:
         rest = self._take()
         return [rest] if rest else []
 
-    def _row_xml(self, row_number: int, values: list[CellValue], contact: ContactRecord) -> str:
+    def _row_xml(self, row_number: int, values: list[CellValue], contact: Contact) -> str:
         row = str(row_number)
         encoders, needs_care = self._encoders, NEEDS_CARE.search
         try:
@@ -219,7 +219,7 @@ class XlsxExportWriter:
             return text_cell_xml(ref, value, text_style)
         return self._encoders[type(value)](ref, text_style, value)
 
-    def _cell_error(self, contact: ContactRecord, values: list[CellValue], problem: CellProblem) -> CellValueError:
+    def _cell_error(self, contact: Contact, values: list[CellValue], problem: CellProblem) -> CellValueError:
         # Find the column again: the hot loop keeps no index, and errors are rare.
         column = self.columns[0]
         for candidate, value in zip(self.columns, values, strict=True):
@@ -276,7 +276,7 @@ class XlsxExportWriter:
 def iter_xlsx_chunks(
     columns: Sequence[ExportColumn],
     context: AccountContext,
-    contacts: Iterable[ContactRecord],
+    contacts: Iterable[Contact],
     export_id: uuid.UUID | str,
     locale: str | None = None,
     created_at: datetime | None = None,

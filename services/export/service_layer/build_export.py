@@ -21,7 +21,7 @@ from services.export.domain.errors import ExportError, UnknownFieldsError
 from services.export.domain.files import EXPORTS_PREFIX, export_file_name, export_object_key
 from services.export.domain.xlsx_writer import XlsxExportWriter, check_xlsx_row_count
 from shared import topics
-from shared.contacts_api import ContactRecord
+from shared.contacts_api import StreamedContact
 from shared.contacts_client import ContactsApiError, ContactsClient, UnknownAccount, UnknownFields
 from shared.events import ExportFailed, ExportFormat, ExportReady, ExportRequested
 from shared.kafka import PoisonMessage
@@ -111,7 +111,7 @@ class ExportBuilder:
             row_count = records.rows
         else:
             encoder = XlsxExportWriter(columns, context, request.export_id, locale, created_at=started)
-            contacts = self.contacts.stream_selection(request.account_id, request.selection)
+            contacts = self.contacts.stream_selection_fast(request.account_id, request.selection)
             stored = await self.store.upload_stream(
                 key, _encoded_chunks(encoder, contacts), content_type=encoder.content_type
             )
@@ -206,8 +206,8 @@ async def csv_file_chunks(header: bytes, rows: AsyncIterator[bytes], records: Cs
     yield bytes(pending)
 
 
-async def _encoded_chunks(encoder: XlsxExportWriter, contacts: AsyncIterator[ContactRecord]) -> AsyncIterator[bytes]:
-    batch: list[ContactRecord] = []
+async def _encoded_chunks(encoder: XlsxExportWriter, contacts: AsyncIterator[StreamedContact]) -> AsyncIterator[bytes]:
+    batch: list[StreamedContact] = []
     async for contact in contacts:
         batch.append(contact)
         if len(batch) >= ENCODE_BATCH:
