@@ -297,6 +297,11 @@ async def main(args: argparse.Namespace) -> None:
             )
     for phases, view, _peak, _base in results:
         print(phases[0].name.split()[0], "counts:", view.get("counts"))
+    # Where the service says its time went (validate_import's and apply_import's phase lines).
+    ids = [str(view.get("import_id")) for _phases, view, _peak, _base in results]
+    for line in importer.log_path.read_text(encoding="utf-8", errors="replace").splitlines():
+        if any(i in line for i in ids) and ("rows validated;" in line or "batches applied;" in line):
+            print(line.split(": ", 1)[-1])
 
 
 if __name__ == "__main__":

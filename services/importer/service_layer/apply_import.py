@@ -5,7 +5,14 @@ One run at a time: the first start moves the job `validated` → `running` under
 that a heartbeat renews; a repeated start, a redelivered command or another replica
 finds it running (or finished) and does nothing. A run whose owner died (its lease ran
 out) is taken over by the next start delivery or by the periodic `resume_expired` sweep,
-and continues at the first batch not recorded (see adapters/run_store)."""
+and continues at the first batch not recorded (see adapters/run_store).
+
+Batches are sent one at a time, in order: batch k+1's bulk apply is sent only once batch
+k's returned. What overlaps a bulk apply is the importer's own work: recording the
+previous batch's outcomes (strictly in batch order) and loading the rows of the batches
+after it. So at most one batch is applied and not yet recorded when the run stops; a
+takeover resends it under its idempotency key and gets its first outcomes back. A batch
+rejected for good fails the import only after every batch before it is recorded."""
 
 from __future__ import annotations
 
@@ -14,13 +21,17 @@ import contextlib
 import logging
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from services.importer.adapters.import_repository import ImportRecord, ImportRepository
 from services.importer.adapters.run_store import BatchTally, RunStore
+from services.importer.adapters.validation_store import PlannedRow
 from services.importer.service_layer.announcements import Announcer
 from services.importer.service_layer.confirm_import import options_from_json
 from services.importer.service_layer.messages_text import text
+from services.importer.service_layer.phase_clock import PhaseClock
 from services.importer.service_layer.ports import ContactsGateway
 from shared.contacts_api import BulkApplyRequest, BulkApplyResult, BulkApplyRow, RowAction, RowOutcomeKind
 from shared.contacts_client import ContactsApiError, UnknownAccount
@@ -32,10 +43,20 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 PROGRESS_EVERY_FRACTION = 0.05
 PROGRESS_EVERY_S = 5.0
+# Batches whose rows are loaded from the importer's database ahead of the one being sent.
+ROWS_LOADED_AHEAD = 2
 
 
 class RunLost(Exception):
     """Another owner took the run over (this one stalled past its lease)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Rejected:
+    """A bulk apply refused for good: the import fails (once the batches before are recorded)."""
+
+    code: str
+    message: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,22 +145,54 @@ class ApplyImport:
         rows_total = record.rows_total or 0
         kept_out = rows_total - planned_total  # unchanged, skipped or in error: done already
         progress = _ProgressThrottle(rows_total)
+        clock = PhaseClock()
+        batches = range(record.batches_done, record.batches_total or 0)
+        loads = _RowsAhead(self.runs, record.import_id, batches, clock)
         current = record
-        for batch_no in range(record.batches_done, record.batches_total or 0):
-            rows = await self.runs.batch_rows(record.import_id, batch_no)
-            result = await self._bulk_apply(current, batch_no, rows)
-            if result is None:
-                return "failed"
-            outcomes, tally = _tally(result, options.skip_conflicts, {r.row_number for r in rows})
-            recorded = await self.runs.record_batch(
-                record.import_id, self.settings.owner, batch_no, outcomes, tally, self.settings.lease_s
-            )
-            if recorded is None:
-                raise RunLost(str(record.import_id))
-            current = recorded
-            done = kept_out + current.rows_done
+        recording: asyncio.Task[ImportRecord] | None = None
+
+        async def recorded() -> ImportRecord:
+            """The previous batch's record, once stored; progress announced."""
+            assert recording is not None
+            with clock.phase("waiting for record"):
+                stored = await recording
+            done = kept_out + stored.rows_done
             if progress.due(done):
-                await self.announcer.progress(current, done, rows_total)
+                await self.announcer.progress(stored, done, rows_total)
+            return stored
+
+        try:
+            for batch_no in batches:
+                rows = await loads.take(batch_no)
+                with clock.phase("bulk apply"):
+                    result = await self._bulk_apply(record, batch_no, rows)
+                if recording is not None:
+                    current = await recorded()
+                    recording = None
+                if isinstance(result, _Rejected):
+                    await self._fail(record, result.code, result.message)
+                    return "failed"
+                recording = asyncio.create_task(
+                    self._record(record, batch_no, rows, result, options.skip_conflicts, clock)
+                )
+            if recording is not None:
+                current = await recorded()
+                recording = None
+        except asyncio.CancelledError:  # the lease is lost: another owner records from here
+            if recording is not None:
+                recording.cancel()
+            raise
+        except Exception:
+            if recording is not None:
+                # A transient error stopped the run after the previous batch was applied:
+                # its record is still stored if it can be (the batches before it are), so
+                # that a takeover need not resend it.
+                with contextlib.suppress(Exception):
+                    await recording
+            raise
+        finally:
+            loads.cancel()
+        log.info("import %s: %d batches applied; %s", record.import_id, len(batches), clock.summary())
         extra_skipped = record.conflicts_skipped or 0
         if options.skip_rows_with_errors:
             extra_skipped += record.rows_with_errors or 0
@@ -153,7 +206,27 @@ class ApplyImport:
         await self.announcer.outcome(finished)
         return finished.state
 
-    async def _bulk_apply(self, record: ImportRecord, batch_no: int, rows: list) -> BulkApplyResult | None:
+    async def _record(
+        self,
+        record: ImportRecord,
+        batch_no: int,
+        rows: list[PlannedRow],
+        result: BulkApplyResult,
+        skip_conflicts: bool,
+        clock: PhaseClock,
+    ) -> ImportRecord:
+        with clock.phase("record"):
+            outcomes, tally = _tally(result, skip_conflicts, {r.row_number for r in rows})
+            recorded = await self.runs.record_batch(
+                record.import_id, self.settings.owner, batch_no, outcomes, tally, self.settings.lease_s
+            )
+        if recorded is None:
+            raise RunLost(str(record.import_id))
+        return recorded
+
+    async def _bulk_apply(
+        self, record: ImportRecord, batch_no: int, rows: list[PlannedRow]
+    ) -> BulkApplyResult | _Rejected:
         request = BulkApplyRequest(
             idempotency_key=f"{record.import_id}:{batch_no}",
             import_id=str(record.import_id),
@@ -174,13 +247,11 @@ class ApplyImport:
         try:
             return await self.contacts.bulk_apply(record.account_id, request)
         except UnknownAccount:
-            await self._fail(record, "unknown_account", text("unknown_account", record.locale))
-            return None
+            return _Rejected("unknown_account", text("unknown_account", record.locale))
         except ContactsApiError as exc:
             if exc.status is None or exc.status >= 500 or exc.status in (408, 409, 429):
                 raise  # transient: redelivered (or resumed by the sweep) later
-            await self._fail(record, "apply_rejected", text("apply_rejected", record.locale, detail=str(exc)[:300]))
-            return None
+            return _Rejected("apply_rejected", text("apply_rejected", record.locale, detail=str(exc)[:300]))
 
     async def _fail(self, record: ImportRecord, code: str, message: str) -> None:
         if await self.repository.mark_failed(record.import_id, code, message, from_states=("running",)):
@@ -209,6 +280,39 @@ def _tally(
         counts["failed"] += 1
         outcomes.append((row_number, RowOutcomeKind.FAILED.value, None, [], "no outcome from the contacts service"))
     return outcomes, BatchTally(**counts)
+
+
+class _RowsAhead:
+    """The rows of each batch, loaded from the importer's database by a task of its own
+    up to `ROWS_LOADED_AHEAD` batches ahead of the one being sent."""
+
+    def __init__(self, runs: RunStore, import_id: uuid.UUID, batches: Iterable[int], clock: PhaseClock) -> None:
+        self._runs = runs
+        self._import_id = import_id
+        self._batches = iter(batches)
+        self._clock = clock
+        self._tasks: dict[int, asyncio.Task[list[PlannedRow]]] = {}
+
+    async def take(self, batch_no: int) -> list[PlannedRow]:
+        while len(self._tasks) <= ROWS_LOADED_AHEAD and (following := next(self._batches, None)) is not None:
+            self._tasks[following] = asyncio.create_task(self._load(following))
+        with self._clock.phase("waiting for rows"):
+            return await self._tasks.pop(batch_no)
+
+    def cancel(self) -> None:
+        for task in self._tasks.values():
+            task.cancel()
+            task.add_done_callback(_retrieved)
+        self._tasks.clear()
+
+    async def _load(self, batch_no: int) -> list[PlannedRow]:
+        with self._clock.phase("load"):
+            return await self._runs.batch_rows(self._import_id, batch_no)
+
+
+def _retrieved(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled():
+        task.exception()
 
 
 class _ProgressThrottle:

@@ -8,9 +8,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import tempfile
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
@@ -27,6 +26,7 @@ from services.importer.domain.validation_setup import ValidationSetup
 from services.importer.service_layer.announcements import Announcer
 from services.importer.service_layer.confirm_import import options_from_json
 from services.importer.service_layer.messages_text import text
+from services.importer.service_layer.phase_clock import PhaseClock
 from services.importer.service_layer.ports import ContactsGateway, FileStore
 from shared.contacts_api import AccountContext, BulkApplyRow, ContactLookup
 from shared.contacts_client import UnknownAccount
@@ -36,6 +36,15 @@ from shared.kafka import PoisonMessage
 log = logging.getLogger(__name__)
 
 VALIDATION_BATCH_ROWS = 1000
+# Batches read and looked up ahead of the one being judged (each a task of its own).
+# One ahead is what measured fastest on the bench box (2 vCPUs shared by the importer,
+# the contacts service and PostgreSQL): with two, three lookups ran at once while the
+# current one was awaited, their answers were parsed while the next batch was read and
+# judged, and validation took 20-23 s instead of 14-17 s for 200k rows: the lookups are
+# bound by CPU there, not by latency. More may pay where the contacts service and its
+# database have cores of their own. Each batch ahead holds its rows and its lookup's
+# answer: a few MiB for 1,000 rows of 20 columns (no change in peak RSS was measured).
+LOOKUPS_IN_FLIGHT = 1
 # Runs that ended in a transient error (contacts service, S3 or database unreachable,
 # the process killed) before the import is failed rather than retried.
 MAX_ATTEMPTS = 5
@@ -51,6 +60,7 @@ class ValidateImportHandler:
     limits: ReaderLimits
     batch_rows: int = VALIDATION_BATCH_ROWS
     temp_dir: str | None = None
+    lookups_in_flight: int = LOOKUPS_IN_FLIGHT
 
     async def handle(self, command: ValidateImport) -> None:
         record = await self.repository.get(command.account_id, command.import_id)
@@ -104,35 +114,30 @@ class ValidateImportHandler:
             with clock.phase("download"):
                 await self.store.download_to_file(record.object_key, local)
             reader = await asyncio.to_thread(open_sheet, local, sheet_name=record.sheet_name, limits=self.limits)
-            lookups = _LookAhead(self.contacts, record.account_id, validator, clock)
+            rows = reader.rows()
+
+            async def next_batch() -> PendingBatch | None:
+                with clock.phase("read"):
+                    raw = await asyncio.to_thread(_take, rows, self.batch_rows)
+                return validator.begin_batch(raw) if raw else None
+
+            # Up to `lookups_in_flight` batches are read and looked up ahead while this
+            # one is judged and stored (in sheet order: the validator requires it). The
+            # store stays in line: overlapping it with the next judgement measured no
+            # faster (the GIL: the judge thread and the event loop's COPY contend).
+            lookups = _LookAhead(self.contacts, record.account_id, validator, clock, next_batch, self.lookups_in_flight)
             try:
-                rows = reader.rows()
-
-                async def next_batch() -> PendingBatch | None:
-                    with clock.phase("read"):
-                        raw = await asyncio.to_thread(_take, rows, self.batch_rows)
-                    return validator.begin_batch(raw) if raw else None
-
-                # The next batch is read and looked up while this one is judged and
-                # stored: the lookup is a round trip to the contacts service, and most
-                # of a batch's time.
-                batch = await next_batch()
-                if batch is not None:
-                    lookups.start(batch)
-                while batch is not None:
-                    following = await next_batch()
-                    if following is not None:
-                        lookups.start(following)
-                    lookup = await lookups.result(batch)
+                while (ready := await lookups.next()) is not None:
+                    batch, lookup = ready
                     with clock.phase("judge"):
                         verdict = await asyncio.to_thread(validator.judge_batch, batch, lookup)
                         items = [_feedback_row(seq + i, item) for i, item in enumerate(verdict.feedback)]
                         planned = [_plan_row(p) for p in verdict.planned]
+                    del batch, lookup, ready, verdict  # not kept in memory while the next is awaited
                     seq += len(items)
                     with clock.phase("store"):
                         await self.results.write_batch(run, items, planned)
-                    batch = following
-            finally:
+            finally:  # on an error: the lookups still running are stopped, their outcome dropped
                 lookups.cancel()
                 reader.close()
         summary = validator.finish()
@@ -172,30 +177,51 @@ class ValidateImportHandler:
 
 
 class _LookAhead:
-    """Each batch's lookup as a task of its own, so that the next batch's runs while the
-    current one is judged."""
+    """Batches read ahead, each looked up as a task of its own: up to `depth` lookups in
+    flight while the batch that `next` returned is judged and stored. Batches come out in
+    the order they were read; the next one is read while the current one's lookup runs."""
 
     def __init__(
-        self, contacts: ContactsGateway, account_id: int, validator: SheetValidator, clock: PhaseClock
+        self,
+        contacts: ContactsGateway,
+        account_id: int,
+        validator: SheetValidator,
+        clock: PhaseClock,
+        read: Callable[[], Awaitable[PendingBatch | None]],
+        depth: int = LOOKUPS_IN_FLIGHT,
     ) -> None:
         self._contacts = contacts
         self._account_id = account_id
         self._validator = validator
         self._clock = clock
-        self._tasks: dict[int, asyncio.Task[ContactLookup]] = {}
+        self._read = read
+        self._depth = max(1, depth)
+        self._pending: deque[tuple[PendingBatch, asyncio.Task[ContactLookup]]] = deque()
+        self._exhausted = False
 
-    def start(self, batch: PendingBatch) -> None:
-        self._tasks[batch.number] = asyncio.create_task(self._lookup(batch))
-
-    async def result(self, batch: PendingBatch) -> ContactLookup:
-        task = self._tasks.pop(batch.number)
+    async def next(self) -> tuple[PendingBatch, ContactLookup] | None:
+        """The next batch in sheet order with its lookup's answer; None at the end."""
+        if not self._pending:
+            await self._fill(self._depth)
+            if not self._pending:
+                return None
+        batch, task = self._pending.popleft()
+        await self._fill(self._depth)  # read the batch `depth` ahead while this lookup runs
         with self._clock.phase("waiting for lookups"):
-            return await task
+            return batch, await task
 
     def cancel(self) -> None:
-        for task in self._tasks.values():
-            task.cancel()
-        self._tasks.clear()
+        for _, task in self._pending:
+            _drop(task)
+        self._pending.clear()
+
+    async def _fill(self, depth: int) -> None:
+        while not self._exhausted and len(self._pending) < depth:
+            batch = await self._read()
+            if batch is None:
+                self._exhausted = True
+                return
+            self._pending.append((batch, asyncio.create_task(self._lookup(batch))))
 
     async def _lookup(self, batch: PendingBatch) -> ContactLookup:
         request = batch.request
@@ -207,26 +233,11 @@ class _LookAhead:
         return lookup
 
 
-class PhaseClock:
-    """Wall time spent per phase of a run, for the log line that tells an operator where
-    a slow validation spends its time."""
-
-    def __init__(self) -> None:
-        self.started = time.perf_counter()
-        self.seconds: dict[str, float] = {}
-
-    @contextmanager
-    def phase(self, name: str) -> Iterator[None]:
-        started = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
-
-    def summary(self) -> str:
-        total = time.perf_counter() - self.started
-        phases = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in self.seconds.items())
-        return f"{total:.1f} s in all: {phases}"
+def _drop(task: asyncio.Task[Any]) -> None:
+    """Cancels `task` if it is still running; an error it ended with is not reported again
+    (the run ends with the error that stopped it)."""
+    task.cancel()
+    task.add_done_callback(lambda t: t.cancelled() or t.exception())
 
 
 def _take(rows: Iterator[RawRow], n: int) -> list[RawRow]:
