@@ -136,9 +136,9 @@ async def check_page(conn: asyncpg.Connection, where: WhereClause, after_id: int
     assert page == expected, f"page {page[:5]}... differs from the sequential scan's {expected[:5]}..."
 
 
-async def main(database: str, check: bool, only: str | None) -> None:
+async def main(database: str, check: bool, only: str | None, settings: dict[str, str] | None = None) -> None:
     loads = [_load()]
-    pool = await create_pool(ContactsPostgres(database=database, max_pool_size=2))
+    pool = await create_pool(ContactsPostgres(database=database, max_pool_size=2), server_settings=settings or {})
     async with pool.acquire() as conn:
         account_id = await accounts_store.find_account_by_name(conn, BENCH_ACCOUNT)
         assert account_id is not None, "run bench/contacts_seed.py first"
@@ -166,7 +166,7 @@ async def main(database: str, check: bool, only: str | None) -> None:
                 contact_filter, after_id = make(rng)
                 where = filter_where(account_id, contact_filter, rules.custom_fields, timezone)
                 started = time.perf_counter()
-                page = await contact_reads.list_page(conn, where, after_id, PAGE)
+                page = await contact_reads.list_page(conn, account_id, where, after_id, PAGE)
                 elapsed = (time.perf_counter() - started) * 1000
                 if i >= 5:  # warm-up
                     timings.append(elapsed)
@@ -192,5 +192,9 @@ if __name__ == "__main__":
     parser.add_argument("--database", default=BENCH_DATABASE)
     parser.add_argument("--check", action="store_true", help="compare one page per filter with a sequential scan")
     parser.add_argument("--only", help="the filters whose name holds this text (and the baseline)")
+    parser.add_argument(
+        "--setting", action="append", default=[], help="name=value: a PostgreSQL setting of the bench's sessions"
+    )
     arguments = parser.parse_args()
-    asyncio.run(main(arguments.database, arguments.check, arguments.only))
+    session_settings = dict(setting.split("=", 1) for setting in arguments.setting)
+    asyncio.run(main(arguments.database, arguments.check, arguments.only, session_settings))

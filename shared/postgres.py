@@ -136,7 +136,11 @@ async def create_pool(settings: PostgresSettings, **overrides: Any) -> asyncpg.P
         # emails, a selective filter) and picks a plan hundreds of times slower (measured:
         # 0.07 s -> 23-34 s for the import's email lookup at 1M contacts). Planning each
         # run costs well under a millisecond.
-        server_settings={"plan_cache_mode": "force_custom_plan", **overrides.pop("server_settings", {})},
+        server_settings={
+            "plan_cache_mode": "force_custom_plan",
+            **settings.session_settings(),
+            **overrides.pop("server_settings", {}),
+        },
         **overrides,
     )
     assert pool is not None

@@ -44,6 +44,10 @@ class PostgresSettings(BaseModel):
             f"@{self.host}:{self.port}/{self.database}"
         )
 
+    def session_settings(self) -> dict[str, str]:
+        """PostgreSQL settings of every session of the service's pool."""
+        return {}
+
 
 class S3Settings(BaseModel):
     endpoint: str = Field("127.0.0.1:18333", description="host:port of the S3 API.")

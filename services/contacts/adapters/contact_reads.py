@@ -93,15 +93,62 @@ async def get_contacts_json(conn: asyncpg.Connection, account_id: int, ids: Sequ
     return text
 
 
+# A page whose filter the planner cannot estimate (WhereClause.unsure_selectivity) walks
+# at most this many of the account's contacts in id order; if they hold fewer matches
+# than the page, the matches are rare, and the rest of the page is read from the indexes
+# (a bitmap of the matches after them). Without the bound, a custom value that matches
+# few contacts or none walked the whole account: 1 s at 1M contacts.
+BOUNDED_WALK_ROWS = 2_000
+# The walk in id order, then the bitmap of the matches: each the only way its query can
+# take (a bitmap of a common value, or a walk past rare ones, is what this avoids).
+_WALK_ONLY = {"enable_bitmapscan": "off", "enable_seqscan": "off"}
+_BITMAP_ONLY = {
+    "enable_bitmapscan": "on",
+    "enable_indexscan": "off",
+    "enable_indexonlyscan": "off",
+    "enable_seqscan": "off",
+}
+
+
 async def list_page(
-    conn: asyncpg.Connection, where: WhereClause, after_id: int | None, limit: int
+    conn: asyncpg.Connection, account_id: int, where: WhereClause, after_id: int | None, limit: int
 ) -> list[ContactRecord]:
     """One page in id order after `after_id` (keyset): new rows never shift a page."""
+    if not where.unsure_selectivity:
+        return await _page(conn, where, after_id, None, limit)
+    async with conn.transaction(readonly=True):
+        walk_end: int | None = await conn.fetchval(
+            f"SELECT id FROM contacts WHERE account_id = $1 AND id > $2 ORDER BY id "
+            f"OFFSET {BOUNDED_WALK_ROWS - 1} LIMIT 1",
+            account_id,
+            after_id if after_id is not None else -(2**63),
+        )
+        await _set_local(conn, _WALK_ONLY)
+        page = await _page(conn, where, after_id, walk_end, limit)
+        if len(page) == limit or walk_end is None:
+            return page
+        await _set_local(conn, _BITMAP_ONLY)
+        return page + await _page(conn, where, walk_end, None, limit - len(page), id_bound_indexed=False)
+
+
+async def _page(
+    conn: asyncpg.Connection,
+    where: WhereClause,
+    after_id: int | None,
+    up_to_id: int | None,
+    limit: int,
+    id_bound_indexed: bool = True,
+) -> list[ContactRecord]:
     params = list(where.params)
     condition = where.sql
     if after_id is not None:
         params.append(after_id)
-        condition += f" AND id > ${len(params)}"
+        # `id + 0` for the bitmap of rare matches: a bitmap of the primary key's range
+        # ANDed with it would cost a bit per contact after `after_id`.
+        condition += f" AND id > ${len(params)}" if id_bound_indexed else f" AND id + 0 > ${len(params)}"
+    if up_to_id is not None:
+        params.append(up_to_id)
+        condition += f" AND id <= ${len(params)}"
     params.append(limit)
     rows = await conn.fetch(
         f"SELECT {CONTACT_COLUMNS} FROM contacts WHERE {condition} ORDER BY id LIMIT ${len(params)}",

@@ -35,6 +35,10 @@ class WhereClause:
 
     conditions: list[str] = field(default_factory=list)
     params: list[Any] = field(default_factory=list)
+    # An indexed condition on a custom field's value: PostgreSQL keeps no statistics per
+    # jsonb key, so it may walk the id order expecting many matches that are not there
+    # (contact_reads.list_page bounds that walk).
+    unsure_selectivity: bool = False
 
     def param(self, value: Any) -> str:
         self.params.append(value)
@@ -207,3 +211,4 @@ def _add_custom_condition(where: WhereClause, definition: CustomFieldDefinition,
         # Containment uses the jsonb_path_ops index; for a multi-select a list value
         # matches a contact that holds every listed option.
         where.add(f"custom_fields @> {where.param({key: canonical})}::jsonb")
+        where.unsure_selectivity = True

@@ -34,7 +34,7 @@ async def list_page(
 ) -> list[ContactRecord]:
     async with pool.acquire() as conn:
         where = await where_for(conn, account_id, Selection(filter=contact_filter))
-        return await contact_reads.list_page(conn, where, after_id, limit)
+        return await contact_reads.list_page(conn, account_id, where, after_id, limit)
 
 
 async def count_selection(pool: asyncpg.Pool, account_id: int, selection: Selection) -> int:

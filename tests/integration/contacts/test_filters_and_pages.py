@@ -6,9 +6,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 
+from services.contacts.adapters import contact_reads
 from shared.contacts_client import ContactsClient
 from shared.selection import ContactFilter, Selection
 from tests.integration.contacts.conftest import AccountRef, MakeAccount
@@ -154,3 +156,57 @@ async def test_pages_have_no_gaps_or_repeats_while_rows_are_inserted(
     assert len(seen) == len(set(seen))
     assert seen == sorted(seen)
     assert set(first) <= set(seen) and set(inserted) <= set(seen)
+
+
+async def test_custom_value_pages_are_exact_whether_matches_are_rare_or_common(
+    http: httpx.AsyncClient, pool: asyncpg.Pool, make_account: MakeAccount, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page filtered by a custom value walks a bounded number of contacts in id order,
+    then reads the rest of the page from the bitmap of the matches
+    (contact_reads.list_page): every page, however rare or common the value and wherever
+    its matches lie, holds exactly the next matches in id order."""
+    monkeypatch.setattr(contact_reads, "BOUNDED_WALK_ROWS", 30)
+    account = await make_account()
+    await add_custom_field(http, account.headers, key="porte", label="Porte", type="number")
+    await add_custom_field(http, account.headers, key="setor", label="Setor", type="single_select", options=["A", "B"])
+    async with pool.acquire() as conn:
+        # 600 contacts: `porte` 7 on every 97th and on a run of 40 near the end (rare,
+        # then dense), 8 on every other one (common), 9 nowhere; `setor` B on the last 5.
+        await conn.execute(
+            """
+            INSERT INTO contacts (account_id, name, custom_fields)
+            SELECT $1, 'C' || n, jsonb_build_object(
+                'porte', CASE WHEN n % 97 = 0 OR n BETWEEN 500 AND 539 THEN 7 WHEN n % 2 = 0 THEN 8 ELSE 1 END,
+                'setor', CASE WHEN n > 595 THEN 'B' ELSE 'A' END)
+            FROM generate_series(1, 600) AS n
+            """,
+            account.id,
+        )
+        rows = await conn.fetch(
+            "SELECT id, (custom_fields->>'porte')::int AS porte, custom_fields->>'setor' AS setor "
+            "FROM contacts WHERE account_id = $1 ORDER BY id",
+            account.id,
+        )
+    expected = {
+        "custom.porte=7": [r["id"] for r in rows if r["porte"] == 7],
+        "custom.porte=8": [r["id"] for r in rows if r["porte"] == 8],
+        "custom.porte=9": [],
+        "custom.setor=B": [r["id"] for r in rows if r["setor"] == "B"],
+        "custom.setor=B&custom.porte=8": [r["id"] for r in rows if r["setor"] == "B" and r["porte"] == 8],
+    }
+    assert len(expected["custom.porte=7"]) == 46 and len(expected["custom.setor=B"]) == 5
+    for query, wanted in expected.items():
+        for limit in (7, 50):
+            seen: list[int] = []
+            after: int | None = None
+            while True:
+                page = await http.get(
+                    f"/v1/contacts?limit={limit}&{query}" + (f"&after_id={after}" if after else ""),
+                    headers=account.headers,
+                )
+                assert page.status_code == 200, page.text
+                seen += [c["id"] for c in page.json()["items"]]
+                after = page.json()["next_after_id"]
+                if after is None:
+                    break
+            assert seen == wanted, (query, limit)
