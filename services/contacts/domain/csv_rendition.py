@@ -99,6 +99,10 @@ class CsvRowsQuery:
     where_param_count: int
     after_id: int | None = None
     up_to_id: int | None = None
+    # Whether parts of the selection cost in proportion to their size: true of a whole
+    # account (less exclusions), whose parts walk the primary key. A filter's parts
+    # would each redo its bitmap, and an id list's each probe every id.
+    splits_well: bool = False
 
     @property
     def sql(self) -> str:
@@ -178,7 +182,14 @@ def csv_rows_query(
         )
     settings = {"DateStyle": DATE_STYLES[plan.locale], "TimeZone": plan.timezone}
     return CsvRowsQuery(
-        statements[0], tuple(rendition.params), plan.delimiter, settings, statements[1], where.sql, len(where.params)
+        statements[0],
+        tuple(rendition.params),
+        plan.delimiter,
+        settings,
+        statements[1],
+        where.sql,
+        len(where.params),
+        splits_well=plan.selection.all is not None,
     )
 
 

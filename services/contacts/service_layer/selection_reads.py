@@ -89,8 +89,9 @@ async def shown_cells_json(
 async def stream_csv_rows(pool: asyncpg.Pool, query: CsvRowsQuery) -> AsyncGenerator[bytes, None]:
     """The rendition's CSV rows as COPY writes them, in id order, from one snapshot.
 
-    PostgreSQL formats a row in ~11 µs of one core, which bounds the export: a selection
-    of two parts or more (CSV_ROWS_PER_PART contacts each) is rendered by two connections
+    PostgreSQL formats a row in ~11 µs of one core, which bounds the export: a whole
+    account's selection (`CsvRowsQuery.splits_well`) of two parts or more
+    (CSV_ROWS_PER_PART contacts each) is rendered by two connections
     that share the snapshot, a part each at a time, while the reader reads the parts in
     order (`_rendered_in_parts`). With no second connection free within a moment, one
     connection renders it all."""
@@ -99,7 +100,7 @@ async def stream_csv_rows(pool: asyncpg.Pool, query: CsvRowsQuery) -> AsyncGener
         await transaction.start()
         helper: asyncpg.Connection | None = None
         try:
-            ends = await contact_reads.csv_range_ends(conn, query, CSV_ROWS_PER_PART)
+            ends = await contact_reads.csv_range_ends(conn, query, CSV_ROWS_PER_PART) if query.splits_well else []
             if ends:
                 helper = await _spare_connection(pool)
             if helper is None:

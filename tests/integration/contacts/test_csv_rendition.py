@@ -624,6 +624,17 @@ async def test_parts_rendered_by_two_connections_read_as_one_snapshot(
     assert rows == 3050 and snapshots_shared == 2
     exact = await _python_csv(contacts_client, context, Selection(all=True), "pt-BR", fields)
     _assert_same_csv(exact, after)
+    # A whole account less exclusions is split too; a filter or an id list is not (each
+    # part would redo the filter's bitmap, or probe every id).
+    monkeypatch.setattr(selection_reads, "CSV_ROWS_PER_PART", 250)
+    for selection, shared in [
+        (Selection(all=True, exclude_ids=ids[:10]), 3),
+        (Selection(filter=ContactFilter(tags=["t1"])), 3),
+        (Selection(ids=[*ids, 987_654_321]), 3),
+    ]:
+        sql, _ = await _sql_csv(contacts_client, context, selection, "pt-BR", fields)
+        _assert_same_csv(await _python_csv(contacts_client, context, selection, "pt-BR", fields), sql)
+        assert snapshots_shared == shared, selection
 
 
 async def test_parts_hand_over_to_the_checked_statement_within_their_part(
