@@ -219,6 +219,12 @@ class ContactLookupRequest(BaseModel):
         description="When given, the answer's `cells` show each found contact's cells by these rules "
         "(the importer asks for them for a CSV, to recognise untouched rows by their text).",
     )
+    with_contacts: bool = Field(
+        True,
+        description="False: the answer's `contacts` is empty, and the contacts found are the keys of "
+        "`cells` (the importer first asks for the cells only, then for the contacts of the rows that "
+        "differ from them).",
+    )
 
 
 class ContactLookup(BaseModel):

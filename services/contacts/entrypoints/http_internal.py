@@ -151,7 +151,7 @@ async def lookup_contacts(account_id: int, body: ContactLookupRequest, deps: Dep
     the columns the account cannot show)."""
     async with deps.pool.acquire() as conn:
         await accounts_store.account_row(conn, account_id)
-        contacts = await contact_reads.get_contacts_json(conn, account_id, body.ids)
+        contacts = await contact_reads.get_contacts_json(conn, account_id, body.ids) if body.with_contacts else "[]"
         owners = await contact_reads.email_owners(conn, account_id, body.emails)
         cells = "{}"
         if body.cells is not None:

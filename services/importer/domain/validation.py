@@ -85,6 +85,12 @@ class ValidationSummary:
     ready_to_start: bool
 
 
+def _as_tuples(cells: dict[int, tuple[str | None, ...]]) -> dict[int, tuple[str | None, ...]]:
+    if cells and next(iter(cells.values())).__class__ is not tuple:
+        return {key: tuple(shown) for key, shown in cells.items()}  # a model built unvalidated
+    return cells
+
+
 def _is_blank_row(cells: Sequence[CellValue]) -> bool:
     # The first cell decides most rows without a generator (which cost as much as the
     # rest of reading an ID).
@@ -96,7 +102,7 @@ def _is_blank_row(cells: Sequence[CellValue]) -> bool:
 def merged(lookup: ContactLookup, follow_up: ContactLookup) -> ContactLookup:
     """A batch's lookup with the answer to its `follow_up` request added."""
     return ContactLookup(
-        contacts=lookup.contacts,
+        contacts=[*lookup.contacts, *follow_up.contacts],
         email_owners={**lookup.email_owners, **follow_up.email_owners},
         cells=lookup.cells,
     )
@@ -152,32 +158,53 @@ class SheetValidator:
             else:
                 for email in self._judge.emails_to_check(row, parsed_id):
                     emails[email] = None
+        cells = self.cell_rendition if ids else None
         request = ContactLookupRequest(
             ids=list(ids)[:MAX_LOOKUP_ITEMS],
             emails=list(emails)[:MAX_LOOKUP_ITEMS],
-            cells=self.cell_rendition if ids else None,
+            cells=cells,
+            # With the cells, most rows are recognised unchanged and need no contact:
+            # `follow_up` asks for the contacts of the others.
+            with_contacts=cells is None,
         )
         batch = PendingBatch(self._begun, pending, request)
         self._begun += 1
         return batch
 
     def follow_up(self, batch: PendingBatch, lookup: ContactLookup) -> ContactLookupRequest | None:
-        """The emails still to look up once `lookup` answered the batch's request: those
-        of rows whose ID is not one of the account's contacts (they will create one).
-        None when there are none. Reads nothing that judging changes, so it may run while
-        an earlier batch is judged."""
-        account_id = self.setup.account.account_id
-        found = {c.id for c in lookup.contacts if c.account_id == account_id}
+        """What is still to look up once `lookup` answered the batch's request: the
+        emails of rows whose ID is not one of the account's contacts (they will create
+        one), and, when the request asked for cells only, the contacts of the rows that
+        differ from their cells (they are judged cell by cell). None when nothing is.
+        Reads nothing that judging changes, so it may run while an earlier batch is
+        judged."""
+        shown_cells = _as_tuples(lookup.cells)
+        if batch.request.with_contacts:
+            account_id = self.setup.account.account_id
+            found: set[int] | dict[int, tuple[str | None, ...]] = {
+                c.id for c in lookup.contacts if c.account_id == account_id
+            }
+        else:
+            found = shown_cells
         asked = set(batch.request.emails)
         emails: dict[str, None] = {}
+        differing: dict[int, None] = {}
         for row, parsed_id in batch.rows:
-            if isinstance(parsed_id.value, int) and parsed_id.value not in found:
+            value = parsed_id.value
+            if not isinstance(value, int):
+                continue
+            if value not in found:
                 for email in self._judge.emails_to_check(row, parsed_id):
                     if email not in asked:
                         emails[email] = None
-        if not emails:
+            elif not batch.request.with_contacts and not self._shows(row, shown_cells[value]):
+                differing[value] = None
+        if not emails and not differing:
             return None
-        return ContactLookupRequest(emails=list(emails)[:MAX_LOOKUP_ITEMS])
+        return ContactLookupRequest(ids=list(differing), emails=list(emails)[:MAX_LOOKUP_ITEMS])
+
+    def _shows(self, row: RawRow, shown: tuple[str | None, ...]) -> bool:
+        return len(shown) == len(self._field_keys) and self._judge.shows_contact(row, shown)
 
     def judge_batch(self, batch: PendingBatch, lookup: ContactLookup) -> BatchVerdict:
         if batch.number != self._judged:
@@ -186,25 +213,26 @@ class SheetValidator:
         account_id = self.setup.account.account_id
         # Another account's contact is "unknown", never a match, whatever the lookup says.
         contacts: dict[int, ContactRecord] = {c.id: c for c in lookup.contacts if c.account_id == account_id}
-        shown_cells = lookup.cells if self.cell_rendition is not None else {}
-        if shown_cells and next(iter(shown_cells.values())).__class__ is not tuple:
-            shown_cells = {key: tuple(cells) for key, cells in shown_cells.items()}  # a model built unvalidated
+        # Cells are rendered only for the account's contacts: an id among them is found.
+        shown_cells = _as_tuples(lookup.cells) if self.cell_rendition is not None else {}
         width = len(self._field_keys)
         judge, counts, ledger, email_owners = self._judge, self.counts, self._ledger, lookup.email_owners
         unchanged = RowOutcome.UNCHANGED
         verdicts = []
         for row, parsed_id in batch.rows:
             value = parsed_id.value
+            shown = shown_cells.get(value) if value.__class__ is int else None  # type: ignore[call-overload]
+            if shown is not None and judge.shows_contact(row, shown):
+                # Most rows of a round trip: counted here, without a per-cell judgement.
+                counts.rows += 1
+                counts.unchanged += 1
+                ledger.record_unchanged(row.row_number, value)  # type: ignore[arg-type]
+                verdicts.append(RowVerdict(row.row_number, unchanged, value, None, [], []))  # type: ignore[arg-type]
+                continue
             contact = contacts.get(value) if value.__class__ is int else None  # type: ignore[arg-type]
-            shown = None
-            if contact is not None and (shown := shown_cells.get(contact.id)) is not None:
-                if judge.shows_contact(row, shown):
-                    # Most rows of a round trip: counted here, without a per-cell judgement.
-                    counts.rows += 1
-                    counts.unchanged += 1
-                    ledger.record_unchanged(row.row_number, contact.id)
-                    verdicts.append(RowVerdict(row.row_number, unchanged, contact.id, None, [], []))
-                    continue
+            if shown is not None:
+                if contact is None:
+                    raise RuntimeError(f"the lookup rendered contact {value}'s cells but did not bring the contact")
                 if len(shown) != width:
                     shown = None
             verdict = judge.judge(row, parsed_id, contact, email_owners, shown)

@@ -549,6 +549,10 @@ async def test_lookup_cells_equal_the_python_texts_of_the_same_contacts(
         lookup = await contacts_client.lookup(account.id, ContactLookupRequest(ids=ids, cells=rendition))
         show = text_cells(columns, varied, locale)
         assert len(lookup.cells) == len(ids)
+        cells_only = await contacts_client.lookup(
+            account.id, ContactLookupRequest(ids=ids, cells=rendition, with_contacts=False)
+        )
+        assert cells_only.contacts == [] and cells_only.cells == lookup.cells
         for record in lookup.contacts:
             assert lookup.cells[record.id] == tuple(show(record)), (locale, zone, record.id)
     # Another account's ids get no cells, like no contacts (its plan: the standard columns).

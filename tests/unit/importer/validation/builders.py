@@ -207,7 +207,7 @@ class InMemoryContacts:
         if request.cells is not None:
             assert self.ctx is not None, "rendering cells needs the account"
             cells = {r.id: shown_cells(self.ctx, request.cells, r) for r in found if r.account_id == ACCOUNT_ID}
-        return ContactLookup(contacts=found, email_owners=owners, cells=cells)
+        return ContactLookup(contacts=found if request.with_contacts else [], email_owners=owners, cells=cells)
 
 
 def validate(

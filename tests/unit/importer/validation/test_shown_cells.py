@@ -22,10 +22,10 @@ from services.export.domain.csv_writer import iter_csv_chunks
 from services.importer.domain.readers import open_sheet
 from services.importer.domain.row_judgement import RowJudge
 from services.importer.domain.sheet import RawRow
-from services.importer.domain.validation import BatchVerdict, ValidationSummary
+from services.importer.domain.validation import BatchVerdict, SheetValidator, ValidationSummary, merged
 from services.importer.domain.validation_setup import ValidationOptions
 
-from .builders import account, contact, setup_for, validate
+from .builders import InMemoryContacts, account, contact, setup_for, validate
 
 OPTIONS = ["Varejo", "Indústria", "Serviços"]
 INTERESTS = ["Café", "Chá", "Água"]
@@ -138,3 +138,28 @@ def test_an_untouched_export_is_judged_by_the_whole_row_check(monkeypatch: pytes
     header, rows = exported_rows(records, "pt-BR")
     _, summary = validate(setup_for(account(), header, with_letters=False), rows, records)
     assert summary.counts.unchanged == 2 and summary.counts.errors == summary.counts.warnings == 0
+
+
+def test_the_lookup_brings_contacts_only_for_rows_that_differ_from_their_cells() -> None:
+    """For a CSV the first lookup asks for the cells alone; the follow-up asks for the
+    contacts of the rows that differ from them (and for the emails of unknown ids)."""
+    records = [contact(1001), contact(1002), contact(1003, emails=["c@ex.com"])]
+    header, rows = exported_rows(records, "pt-BR")
+    name = header.index("Nome")
+    edited = [
+        rows[0],
+        RawRow(rows[1].row_number, tuple("Outro Nome" if i == name else c for i, c in enumerate(rows[1].cells))),
+        rows[2],
+    ]
+    edited.append(RawRow(5, tuple("999999" if i == 0 else c for i, c in enumerate(rows[2].cells))))
+    validator = SheetValidator(setup_for(account(), header, with_letters=False))
+    contacts = InMemoryContacts(records, account())
+    batch = validator.begin_batch(edited)
+    assert batch.request.with_contacts is False and batch.request.cells is not None
+    lookup = contacts.lookup(batch.request)
+    assert lookup.contacts == [] and set(lookup.cells) == {1001, 1002, 1003}
+    more = validator.follow_up(batch, lookup)
+    assert more is not None and more.ids == [1002] and more.emails == ["c@ex.com"] and more.with_contacts
+    verdict = validator.judge_batch(batch, merged(lookup, contacts.lookup(more)))
+    outcomes = [(v.row_number, v.outcome.value, v.contact_id) for v in verdict.rows]
+    assert outcomes == [(2, "unchanged", 1001), (3, "update", 1002), (4, "unchanged", 1003), (5, "create", 999999)]
