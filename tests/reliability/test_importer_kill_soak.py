@@ -2,9 +2,11 @@
 of a run and restarted until the run is done; every row applied exactly once (the
 contacts' change log and versions), the job `completed`.
 
-Default: 3 trials of 5,000 rows (1..3 kills each). CRM_BULK_LONG=1: the issue's 100
-trials of 50,000 rows. A second test kills one run 6 times: the product fails a run after
-5 claims even when every one of them made progress (see docs/reliability.md)."""
+Default: 3 trials of 5,000 rows, 1..3 kills each at instants drawn in the run's expected
+running time (`--kill-by time`: the kills land in resumed runs too, at any point of a
+batch). CRM_BULK_LONG=1: the issue's 100 trials of 50,000 rows. The soak's summary says
+how many kills landed mid-run, how many of them on resumed runs, and how many came after
+the run had ended (see docs/reliability.md, section 1)."""
 
 from __future__ import annotations
 
