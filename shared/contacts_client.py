@@ -3,7 +3,10 @@ by the export and importer services."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -25,6 +28,12 @@ from shared.contacts_api import (
 )
 from shared.selection import Selection
 from shared.settings import ContactsApiSettings
+
+log = logging.getLogger(__name__)
+
+# Pauses between tries of a repeatable request: 0.5, 1, 2, 4, 5, 5, ... s.
+RETRY_FIRST_PAUSE_S = 0.5
+RETRY_MAX_PAUSE_S = 5.0
 
 
 class ContactsApiError(Exception):
@@ -50,6 +59,7 @@ class UnknownFields(ContactsApiError):
 
 class ContactsClient:
     def __init__(self, settings: ContactsApiSettings, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self._retry_s = settings.retry_s
         self._http = httpx.AsyncClient(
             base_url=settings.base_url.rstrip("/") + INTERNAL_PREFIX,
             headers={"Authorization": f"Bearer {settings.internal_token.get_secret_value()}"},
@@ -70,6 +80,23 @@ class ContactsClient:
             raise ContactsApiError(None, f"contacts service unreachable: {exc!r}") from exc
         _raise_for_status(response)
         return response.content
+
+    async def _repeatable_request(self, method: str, path: str, body: Any) -> bytes:
+        """`_request_bytes` of a request that is safe to repeat, tried again with growing
+        pauses for `retry_s` while the service is unreachable or answers as overloaded
+        or failing: a restart of the contacts service (seconds) must not cost a job one
+        of its few attempts."""
+        deadline = time.monotonic() + self._retry_s
+        pause = RETRY_FIRST_PAUSE_S
+        while True:
+            try:
+                return await self._request_bytes(method, path, body)
+            except ContactsApiError as error:
+                if not _is_transient(error) or time.monotonic() + pause > deadline:
+                    raise
+                log.warning("contacts service: %s; trying %s %s again in %.1f s", error, method, path, pause)
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, RETRY_MAX_PAUSE_S)
 
     async def is_ready(self) -> bool:
         try:
@@ -159,12 +186,15 @@ class ContactsClient:
         body = request.model_dump(mode="json")
         # Validated from the bytes: a lookup answer holds a thousand contacts.
         return ContactLookup.model_validate_json(
-            await self._request_bytes("POST", f"/accounts/{account_id}/contacts/lookup", body)
+            await self._repeatable_request("POST", f"/accounts/{account_id}/contacts/lookup", body)
         )
 
     async def bulk_apply(self, account_id: int, request: BulkApplyRequest) -> BulkApplyResult:
-        data = await self._request("POST", f"/accounts/{account_id}/bulk-apply", request.model_dump(mode="json"))
-        return BulkApplyResult.model_validate(data)
+        # Idempotent by its key: a repeat returns the first outcomes.
+        data = await self._repeatable_request(
+            "POST", f"/accounts/{account_id}/bulk-apply", request.model_dump(mode="json")
+        )
+        return BulkApplyResult.model_validate_json(data)
 
 
 def _raise_for_unknown_columns(response: httpx.Response, plan: SelectionCsvRequest) -> None:
@@ -178,6 +208,10 @@ def _raise_for_unknown_columns(response: httpx.Response, plan: SelectionCsvReque
     if indexes:
         keys = [plan.columns[i].key for i in indexes if isinstance(i, int) and 0 <= i < len(plan.columns)]
         raise UnknownFields(keys, "; ".join(str(p.get("msg")) for p in problems))
+
+
+def _is_transient(error: ContactsApiError) -> bool:
+    return error.status is None or error.status >= 500 or error.status in (408, 429)
 
 
 def _raise_for_status(response: httpx.Response) -> None:

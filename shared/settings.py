@@ -39,10 +39,7 @@ class PostgresSettings(BaseModel):
     connect_timeout_s: float = 5.0
 
     def dsn(self) -> str:
-        return (
-            f"postgresql://{self.user}:{self.password.get_secret_value()}"
-            f"@{self.host}:{self.port}/{self.database}"
-        )
+        return f"postgresql://{self.user}:{self.password.get_secret_value()}@{self.host}:{self.port}/{self.database}"
 
     def session_settings(self) -> dict[str, str]:
         """PostgreSQL settings of every session of the service's pool."""
@@ -67,6 +64,13 @@ class ContactsApiSettings(BaseModel):
     base_url: str = "http://127.0.0.1:8001"
     internal_token: SecretStr = SecretStr(DEV_INTERNAL_TOKEN)
     timeout_s: float = 30.0
+    retry_s: float = Field(
+        60.0,
+        ge=0,
+        description="How long a lookup or a bulk apply (requests of background jobs, safe to repeat) "
+        "is tried again while the contacts service is unreachable or answers 5xx, 408 or 429, "
+        "before the job's attempt fails (it is then retried as a whole, a few times).",
+    )
 
 
 _DEV_SECRETS: dict[str, str] = {
@@ -84,8 +88,7 @@ class ServiceSettings(BaseSettings):
     environment: Environment = "development"
     instance: str = Field(
         "crm-bulk",
-        description="Names this deployment in the `source` of the events it publishes "
-        "(`/<instance>/<service>`).",
+        description="Names this deployment in the `source` of the events it publishes (`/<instance>/<service>`).",
     )
     service_name: str = "crm-bulk"
     http_host: str = "127.0.0.1"
