@@ -89,10 +89,10 @@ BULK_APPLY_STATEMENTS = re.compile(
     r"|INSERT INTO contacts|INSERT INTO contact_changes",
     re.S,
 )
-# The importer's client cut off while it waited for a bulk apply's answer: the last line
-# of the traceback the importer logs for each such failure.
+# The importer's client cut off while it waited for a bulk apply's answer: the warning
+# the client logs before it tries the bulk apply again (shared/contacts_client.py).
 CUT_IN_FLIGHT = re.compile(
-    r"^shared\.contacts_client\.ContactsApiError: contacts service unreachable: RemoteProtocolError", re.M
+    r"contacts service: contacts service unreachable: RemoteProtocolError\(.*\); trying POST \S+/bulk-apply again"
 )
 
 

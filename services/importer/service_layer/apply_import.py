@@ -7,12 +7,22 @@ finds it running (or finished) and does nothing. A run whose owner died (its lea
 out) is taken over by the next start delivery or by the periodic `resume_expired` sweep,
 and continues at the first batch not recorded (see adapters/run_store).
 
-Batches are sent one at a time, in order: batch k+1's bulk apply is sent only once batch
-k's returned. What overlaps a bulk apply is the importer's own work: recording the
-previous batch's outcomes (strictly in batch order) and loading the rows of the batches
-after it. So at most one batch is applied and not yet recorded when the run stops; a
-takeover resends it under its idempotency key and gets its first outcomes back. A batch
-rejected for good fails the import only after every batch before it is recorded."""
+Batches are sent in order, at most `BULK_APPLIES_IN_FLIGHT` bulk applies outstanding:
+batch k+n is sent once batch k returned and batch k-1's record is stored. Batches hold
+disjoint contacts (validation rejects a repeated ID) and creates are independent, so the
+contacts service may apply them in any order; their outcomes are recorded strictly in
+batch order. Beside the bulk applies, the importer records the previous batch's outcomes
+and loads the rows of the batches after them. So a run that stops leaves at most the
+batches in flight and the one being recorded applied and not recorded; a takeover
+resends them under their idempotency keys and gets their first outcomes back.
+
+A batch refused for good fails the import once every batch before it is recorded and
+every batch sent after it has answered. If one of those was applied, the refused batch is
+recorded first with each row `failed` (the refusal's reason; none of its rows was
+applied), then the ones after it in order (refused ones the same way), up to the last
+one applied: nothing applied is left unrecorded when the import goes `failed`. A
+transient error stops the run after the batches before the first one that did not
+succeed are recorded; the run resumes at the first batch not recorded."""
 
 from __future__ import annotations
 
@@ -21,6 +31,7 @@ import contextlib
 import logging
 import time
 import uuid
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -33,7 +44,14 @@ from services.importer.service_layer.confirm_import import options_from_json
 from services.importer.service_layer.messages_text import text
 from services.importer.service_layer.phase_clock import PhaseClock
 from services.importer.service_layer.ports import ContactsGateway
-from shared.contacts_api import BulkApplyRequest, BulkApplyResult, BulkApplyRow, RowAction, RowOutcomeKind
+from shared.contacts_api import (
+    BulkApplyRequest,
+    BulkApplyResult,
+    BulkApplyRow,
+    RowAction,
+    RowOutcome,
+    RowOutcomeKind,
+)
 from shared.contacts_client import ContactsApiError, UnknownAccount
 from shared.events import StartImport
 from shared.kafka import PoisonMessage
@@ -45,6 +63,8 @@ PROGRESS_EVERY_FRACTION = 0.05
 PROGRESS_EVERY_S = 5.0
 # Batches whose rows are loaded from the importer's database ahead of the one being sent.
 ROWS_LOADED_AHEAD = 2
+# Bulk applies outstanding at once (batches k, k+1, …); 1 sends k+1 only once k returned.
+BULK_APPLIES_IN_FLIGHT = 2
 
 
 class RunLost(Exception):
@@ -148,6 +168,9 @@ class ApplyImport:
         clock = PhaseClock()
         batches = range(record.batches_done, record.batches_total or 0)
         loads = _RowsAhead(self.runs, record.import_id, batches, clock)
+        to_send = iter(batches)
+        depth = max(1, BULK_APPLIES_IN_FLIGHT)
+        flying: deque[_InFlight] = deque()  # sent, in batch order; the oldest first
         current = record
         recording: asyncio.Task[ImportRecord] | None = None
 
@@ -162,18 +185,44 @@ class ApplyImport:
             return stored
 
         try:
-            for batch_no in batches:
-                rows = await loads.take(batch_no)
-                with clock.phase("bulk apply"):
-                    result = await self._bulk_apply(record, batch_no, rows)
+            while True:
+                while len(flying) < depth and (batch_no := next(to_send, None)) is not None:
+                    rows = await loads.take(batch_no)
+                    flying.append(
+                        _InFlight(batch_no, rows, asyncio.create_task(self._bulk_apply(record, batch_no, rows, clock)))
+                    )
+                if not flying:
+                    break
+                oldest = flying[0]
+                with clock.phase("waiting for bulk apply"):
+                    await asyncio.wait({oldest.task})
                 if recording is not None:
                     current = await recorded()
                     recording = None
+                flying.popleft()
+                result = oldest.task.result()  # a transient error raises: the batches before are recorded
                 if isinstance(result, _Rejected):
+                    # Every batch sent after it answers; those up to the last one applied are
+                    # recorded, in order, before the import fails.
+                    if flying:
+                        with clock.phase("waiting for bulk apply"):
+                            await asyncio.wait({f.task for f in flying})
+                    after = [(f, f.task.result()) for f in flying]  # a transient error raises (see above)
+                    flying.clear()
+                    while after and isinstance(after[-1][1], _Rejected):
+                        after.pop()
+                    # The refused batch is recorded only if a batch after it was applied.
+                    to_record = [(oldest, result), *after] if after else []
+                    for sent, answer in to_record:
+                        recording = asyncio.create_task(
+                            self._record(record, sent.batch_no, sent.rows, answer, options.skip_conflicts, clock)
+                        )
+                        current = await recorded()
+                        recording = None
                     await self._fail(record, result.code, result.message)
                     return "failed"
                 recording = asyncio.create_task(
-                    self._record(record, batch_no, rows, result, options.skip_conflicts, clock)
+                    self._record(record, oldest.batch_no, oldest.rows, result, options.skip_conflicts, clock)
                 )
             if recording is not None:
                 current = await recorded()
@@ -192,6 +241,9 @@ class ApplyImport:
             raise
         finally:
             loads.cancel()
+            for sent in flying:  # applied or not, resent by whoever resumes the run
+                sent.task.cancel()
+                sent.task.add_done_callback(_retrieved)
         log.info("import %s: %d batches applied; %s", record.import_id, len(batches), clock.summary())
         extra_skipped = record.conflicts_skipped or 0
         if options.skip_rows_with_errors:
@@ -211,10 +263,14 @@ class ApplyImport:
         record: ImportRecord,
         batch_no: int,
         rows: list[PlannedRow],
-        result: BulkApplyResult,
+        result: BulkApplyResult | _Rejected,
         skip_conflicts: bool,
         clock: PhaseClock,
     ) -> ImportRecord:
+        """Stores a batch's outcomes; a batch refused for good is stored with every row
+        `failed` and the refusal's reason (the contacts service applied none of them)."""
+        if isinstance(result, _Rejected):
+            result = _refused(record, batch_no, rows, result)
         with clock.phase("record"):
             outcomes, tally = _tally(result, skip_conflicts, {r.row_number for r in rows})
             recorded = await self.runs.record_batch(
@@ -225,7 +281,7 @@ class ApplyImport:
         return recorded
 
     async def _bulk_apply(
-        self, record: ImportRecord, batch_no: int, rows: list[PlannedRow]
+        self, record: ImportRecord, batch_no: int, rows: list[PlannedRow], clock: PhaseClock
     ) -> BulkApplyResult | _Rejected:
         request = BulkApplyRequest(
             idempotency_key=f"{record.import_id}:{batch_no}",
@@ -245,7 +301,8 @@ class ApplyImport:
             ],
         )
         try:
-            return await self.contacts.bulk_apply(record.account_id, request)
+            with clock.phase("bulk apply"):
+                return await self.contacts.bulk_apply(record.account_id, request)
         except UnknownAccount:
             return _Rejected("unknown_account", text("unknown_account", record.locale))
         except ContactsApiError as exc:
@@ -258,6 +315,32 @@ class ApplyImport:
             failed = await self.repository.get(record.account_id, record.import_id)
             assert failed is not None
             await self.announcer.outcome(failed)
+
+
+@dataclass(frozen=True, slots=True)
+class _InFlight:
+    """A batch whose bulk apply was sent."""
+
+    batch_no: int
+    rows: list[PlannedRow]
+    task: asyncio.Task[BulkApplyResult | _Rejected]
+
+
+def _refused(record: ImportRecord, batch_no: int, rows: list[PlannedRow], refusal: _Rejected) -> BulkApplyResult:
+    """A refused batch's outcomes: every row failed, for the refusal's reason."""
+    return BulkApplyResult(
+        idempotency_key=f"{record.import_id}:{batch_no}",
+        replayed=False,
+        outcomes=[
+            RowOutcome(
+                row_number=r.row_number,
+                outcome=RowOutcomeKind.FAILED,
+                contact_id=r.contact_id,
+                reason=refusal.message,
+            )
+            for r in rows
+        ],
+    )
 
 
 def _tally(
