@@ -114,7 +114,8 @@ class PreparedLookup:
             columns = [ExportColumn(field=by_key[c.key], header=c.key) for c in request.cells.columns]
             show = text_cells(columns, self.context, request.cells.locale.value)
             cells = {c.id: tuple(show(c)) for c in contacts}
-        return ContactLookup.model_construct(contacts=contacts, email_owners={}, cells=cells)
+        found = contacts if request.with_contacts else []
+        return ContactLookup.model_construct(contacts=found, email_owners={}, cells=cells)
 
 
 def setup_for(path: Path, context: AccountContext, text_cells: bool = True) -> ValidationSetup:
@@ -159,31 +160,37 @@ def _batches(rows: Iterable, n: int) -> Iterable[list]:
         yield batch
 
 
-def validate_file(path: Path, setup: ValidationSetup, lookups: dict[int, ContactLookup]) -> ValidationCounts:
+Answers = dict[int, tuple[ContactLookup, ContactLookup | None]]
+
+
+def validate_file(path: Path, setup: ValidationSetup, lookups: Answers) -> ValidationCounts:
+    """What the validation run does per batch, its two lookups answered from `lookups`."""
     validator = SheetValidator(setup)
     with open_sheet(path) as reader:
         for number, batch in enumerate(_batches(reader.rows(), BATCH_ROWS)):
-            validator.judge_batch(validator.begin_batch(batch), lookups[number])
+            pending = validator.begin_batch(batch)
+            lookup, follow_up = lookups[number]
+            if validator.follow_up(pending, lookup):
+                assert follow_up is not None
+                lookup = merged(lookup, follow_up)
+            validator.judge_batch(pending, lookup)
     return validator.finish().counts
 
 
-def prepare_lookups(path: Path, setup: ValidationSetup, prepared: PreparedLookup) -> dict[int, ContactLookup]:
-    """Each batch's lookup answer, built before timing (the service's I/O is not ours)."""
+def prepare_lookups(path: Path, setup: ValidationSetup, prepared: PreparedLookup) -> Answers:
+    """Each batch's lookup answers, built before timing (the service's I/O is not ours)."""
     validator = SheetValidator(setup)
-    lookups = {}
+    lookups: Answers = {}
     with open_sheet(path) as reader:
         for number, batch in enumerate(_batches(reader.rows(), BATCH_ROWS)):
             pending = validator.begin_batch(batch)
             lookup = prepared.lookup(pending.request)
-            if more := validator.follow_up(pending, lookup):
-                lookup = merged(lookup, prepared.lookup(more))
-            lookups[number] = lookup
+            more = validator.follow_up(pending, lookup)
+            lookups[number] = (lookup, prepared.lookup(more) if more else None)
     return lookups
 
 
-def time_validation(
-    path: Path, setup: ValidationSetup, lookups: dict[int, ContactLookup]
-) -> tuple[int, float, ValidationCounts]:
+def time_validation(path: Path, setup: ValidationSetup, lookups: Answers) -> tuple[int, float, ValidationCounts]:
     started = time.process_time()
     counts = validate_file(path, setup, lookups)
     return counts.rows, time.process_time() - started, counts

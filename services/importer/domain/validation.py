@@ -68,13 +68,17 @@ class BatchVerdict:
         return [row.planned for row in self.rows if row.planned is not None]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class PendingBatch:
     """A batch whose IDs are read, waiting for its lookup to be judged."""
 
     number: int
     rows: list[tuple[RawRow, ParsedId]]
     request: ContactLookupRequest  # what the service must look up for it
+    # Filled by `follow_up` when it compared every row with its contact's cells: the
+    # row numbers found unchanged (judging then need not compare them again).
+    compared: bool = False
+    unchanged_rows: set[int] = field(default_factory=set)
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,8 +201,12 @@ class SheetValidator:
                 for email in self._judge.emails_to_check(row, parsed_id):
                     if email not in asked:
                         emails[email] = None
-            elif not batch.request.with_contacts and not self._shows(row, shown_cells[value]):
-                differing[value] = None
+            elif not batch.request.with_contacts:
+                if self._shows(row, shown_cells[value]):
+                    batch.unchanged_rows.add(row.row_number)
+                else:
+                    differing[value] = None
+        batch.compared = not batch.request.with_contacts
         if not emails and not differing:
             return None
         return ContactLookupRequest(ids=list(differing), emails=list(emails)[:MAX_LOOKUP_ITEMS])
@@ -219,10 +227,13 @@ class SheetValidator:
         judge, counts, ledger, email_owners = self._judge, self.counts, self._ledger, lookup.email_owners
         unchanged = RowOutcome.UNCHANGED
         verdicts = []
+        compared, unchanged_rows = batch.compared, batch.unchanged_rows
         for row, parsed_id in batch.rows:
             value = parsed_id.value
             shown = shown_cells.get(value) if value.__class__ is int else None  # type: ignore[call-overload]
-            if shown is not None and judge.shows_contact(row, shown):
+            if shown is not None and (
+                row.row_number in unchanged_rows if compared else judge.shows_contact(row, shown)
+            ):
                 # Most rows of a round trip: counted here, without a per-cell judgement.
                 counts.rows += 1
                 counts.unchanged += 1
