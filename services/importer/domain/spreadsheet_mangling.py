@@ -46,8 +46,16 @@ _RELATIVE_ROUNDING = Decimal(10) ** (1 - _SIGNIFICANT_DIGITS)
 
 
 def _same_number(stored: str, number: Decimal) -> bool:
-    exact = int(stored)
-    if exact == 0:
+    # Decimal, not int: int() refuses digit strings of more than 4,300 digits.
+    digits = stored.lstrip("0")
+    if not digits:
         return number == 0
-    lost_digits = len(stored.lstrip("0")) > _SIGNIFICANT_DIGITS or stored[0] == "0"
-    return lost_digits and abs(number - exact) <= abs(exact) * _RELATIVE_ROUNDING
+    lost_digits = len(digits) > _SIGNIFICANT_DIGITS or stored[0] == "0"
+    if not lost_digits or not number.is_finite():
+        return False
+    exact = Decimal(digits)
+    # Another order of magnitude is another number; and the difference of two numbers
+    # far apart (`1,2E+999999999`) overflows Decimal's exponent range.
+    if abs(number.adjusted() - exact.adjusted()) > 1:
+        return False
+    return abs(number - exact) <= exact * _RELATIVE_ROUNDING

@@ -112,14 +112,26 @@ def test_fuzzing_finds_no_crash_no_hang(tmp_path: Path, target: str) -> None:
 
 @pytest.mark.parametrize(
     ("stored", "cell"),
-    [("12345678901", "1,2E+309"), ("1" * 400, 5.0)],
-    ids=["scientific_text_past_float", "stored_digits_past_float"],
+    [
+        ("12345678901", "1,2E+309"),
+        ("1" * 400, 5.0),
+        ("1" * 20, "1,2E+999999999"),
+        ("1" * 5000, 5.0),
+    ],
+    ids=[
+        "scientific_text_past_float",
+        "stored_digits_past_float",
+        "exponent_past_decimal_context",
+        "stored_digits_past_int_conversion",
+    ],
 )
 def test_looks_mangled_survives_numbers_past_float(stored: str, cell: object) -> None:
     """Validation calls looks_mangled(stored, cell) on a changed text cell whose stored
     value is a digit string: `1,2E+309` typed in a CPF column, or a number cell against a
     stored string of over 308 digits, raised OverflowError (int too large to convert to
-    float) out of the validation run instead of giving False (found by the cells target)."""
+    float) out of the validation run instead of giving False (found by the cells target).
+    Then the long fuzzing found `1,2E+999999999` (decimal.Overflow subtracting numbers
+    that far apart), and int() refuses stored strings of more than 4,300 digits."""
     from services.importer.domain.spreadsheet_mangling import looks_mangled
 
     assert looks_mangled(stored, cell) is False

@@ -17,6 +17,7 @@ from services.importer.domain.spreadsheet_mangling import looks_mangled
         ("12345678901234567890", "1.23456789012346E+19"),
         ("12345678901234567890", 1.2345678901234567e19),
         ("0123", 123),
+        ("1" * 5000, "1,11111111111111E+4999"),  # past int()'s 4,300-digit limit
     ],
 )
 def test_numeric_forms_of_stored_digit_strings_are_mangling(stored: str, cell: object) -> None:
