@@ -37,6 +37,10 @@ def looks_mangled(stored: object, cell: CellValue) -> bool:
     match = _SCIENTIFIC.match(text)
     if match is None:
         return False
+    if len(match[3].lstrip("0")) > len(str(len(stored))):
+        # A power of ten past the stored string's length is another number (and an
+        # exponent of 19 digits or more is past what Decimal parses).
+        return False
     # Decimal, not float: a typed `1,2E+309` or a stored digit string of 400 digits is
     # past float's range, and must be judged, not crash the validation run.
     return _same_number(stored, Decimal(f"{match[1]}.{match[2]}E{match[3]}"))

@@ -117,12 +117,14 @@ def test_fuzzing_finds_no_crash_no_hang(tmp_path: Path, target: str) -> None:
         ("1" * 400, 5.0),
         ("1" * 20, "1,2E+999999999"),
         ("1" * 5000, 5.0),
+        ("1" * 20, "1,2E+" + "9" * 25),
     ],
     ids=[
         "scientific_text_past_float",
         "stored_digits_past_float",
         "exponent_past_decimal_context",
         "stored_digits_past_int_conversion",
+        "exponent_past_decimal_parsing",
     ],
 )
 def test_looks_mangled_survives_numbers_past_float(stored: str, cell: object) -> None:
@@ -131,7 +133,8 @@ def test_looks_mangled_survives_numbers_past_float(stored: str, cell: object) ->
     stored string of over 308 digits, raised OverflowError (int too large to convert to
     float) out of the validation run instead of giving False (found by the cells target).
     Then the long fuzzing found `1,2E+999999999` (decimal.Overflow subtracting numbers
-    that far apart), and int() refuses stored strings of more than 4,300 digits."""
+    that far apart) and an exponent of 25 digits (decimal.InvalidOperation parsing it);
+    and int() refuses stored strings of more than 4,300 digits."""
     from services.importer.domain.spreadsheet_mangling import looks_mangled
 
     assert looks_mangled(stored, cell) is False
