@@ -29,9 +29,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 from pydantic_core import from_json
 
 from shared.cells import owner_labels
@@ -152,7 +152,14 @@ class StreamedContact:
             )
         except (KeyError, TypeError, ValueError) as error:
             raise ValueError(f"not a contact: {error!r} in {line[:200]!r}") from None
-        if contact.id.__class__ is not int or contact.created_at.tzinfo is None or contact.updated_at.tzinfo is None:
+        if not (
+            contact.id.__class__ is int
+            and contact.account_id.__class__ is int
+            and contact.custom_fields.__class__ is dict
+            and contact.emails.__class__ is contact.phones.__class__ is contact.tags.__class__ is list
+            and contact.created_at.tzinfo is not None
+            and contact.updated_at.tzinfo is not None
+        ):
             raise ValueError(f"not a contact: {line[:200]!r}")
         return contact
 
@@ -223,8 +230,14 @@ class ContactLookupRequest(BaseModel):
         True,
         description="False: the answer's `contacts` is empty, and the contacts found are the keys of "
         "`cells` (the importer first asks for the cells only, then for the contacts of the rows that "
-        "differ from them).",
+        "differ from them). Only with `cells`.",
     )
+
+    @model_validator(mode="after")
+    def _contacts_or_cells(self) -> Self:
+        if not self.with_contacts and self.cells is None:
+            raise ValueError("'with_contacts': false needs 'cells' (the answer would say nothing of the ids)")
+        return self
 
 
 class ContactLookup(BaseModel):

@@ -4,10 +4,11 @@ by the export and importer services."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
 import httpx
@@ -125,19 +126,21 @@ class ContactsClient:
 
     async def stream_selection(self, account_id: int, selection: Selection) -> AsyncIterator[ContactRecord]:
         """Every contact of the selection, in id order, read from one database snapshot."""
-        async for line in self._selection_lines(account_id, selection):
-            yield ContactRecord.model_validate_json(line)
+        async with contextlib.aclosing(self._selection_lines(account_id, selection)) as lines:
+            async for line in lines:
+                yield ContactRecord.model_validate_json(line)
 
     async def stream_selection_fast(self, account_id: int, selection: Selection) -> AsyncIterator[StreamedContact]:
         """As `stream_selection`, each contact parsed without validation (StreamedContact)
         for a reader of millions; a line that is no contact breaks the stream."""
-        async for line in self._selection_lines(account_id, selection):
-            try:
-                yield StreamedContact.from_json(line)
-            except ValueError as error:
-                raise ContactsApiError(None, f"contacts service stream broke: {error}") from None
+        async with contextlib.aclosing(self._selection_lines(account_id, selection)) as lines:
+            async for line in lines:
+                try:
+                    yield StreamedContact.from_json(line)
+                except ValueError as error:
+                    raise ContactsApiError(None, f"contacts service stream broke: {error}") from None
 
-    async def _selection_lines(self, account_id: int, selection: Selection) -> AsyncIterator[bytes]:
+    async def _selection_lines(self, account_id: int, selection: Selection) -> AsyncGenerator[bytes, None]:
         body = SelectionRequest(selection=selection).model_dump(mode="json", exclude_none=True)
         try:
             async with self._http.stream(

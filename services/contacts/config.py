@@ -12,6 +12,7 @@ class ContactsPostgres(PostgresSettings):
     random_page_cost: float = Field(
         1.1,
         gt=0,
+        allow_inf_nan=False,
         description="The planner's cost of reading a page at random, for this service's sessions. "
         "PostgreSQL's default (4) assumes spinning disks; at 1.1 (SSD storage) a page of contacts "
         "filtered by stage, owner, tag and text walks an index in id order instead of combining "

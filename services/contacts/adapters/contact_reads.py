@@ -238,6 +238,8 @@ async def stream_csv_rows(conn: asyncpg.Connection, query: CsvRowsQuery) -> Asyn
     else:
         if sent.held:  # COPY ends every row with a LF: never, but nothing is dropped
             yield sent.held
+        # A connection renders part after part in one transaction (selection_reads).
+        await conn.execute("RELEASE SAVEPOINT csv_rows")
 
 
 async def csv_range_ends(conn: asyncpg.Connection, query: CsvRowsQuery, rows_per_range: int) -> list[int]:

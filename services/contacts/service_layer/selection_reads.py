@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 
 import asyncpg
@@ -13,6 +14,8 @@ from services.contacts.domain.contact_filter import WhereClause, selection_where
 from services.contacts.domain.csv_rendition import CsvRowsQuery, csv_rows_query, shown_cells_query
 from shared.contacts_api import CellRendition, ContactRecord, SelectionCsvRequest
 from shared.selection import ContactFilter, Selection
+
+log = logging.getLogger(__name__)
 
 # A CSV selection of at least two parts of this many contacts is rendered by two
 # connections at once (`stream_csv_rows`); ~6 MB of the bench account's rows a part.
@@ -103,10 +106,12 @@ async def stream_csv_rows(pool: asyncpg.Pool, query: CsvRowsQuery) -> AsyncGener
             ends = await contact_reads.csv_range_ends(conn, query, CSV_ROWS_PER_PART) if query.splits_well else []
             if ends:
                 helper = await _spare_connection(pool)
+            if helper is not None and not await _share_snapshot(conn, helper):
+                await asyncio.shield(_put_back(pool, helper))
+                helper = None
             if helper is None:
                 rows = contact_reads.stream_csv_rows(conn, query)
             else:
-                await _share_snapshot(conn, helper)
                 starts: list[int | None] = [None, *ends]
                 parts = [query.within(after, up_to) for after, up_to in zip(starts, [*ends, None], strict=True)]
                 rows = _rendered_in_parts((conn, helper), parts)
@@ -123,7 +128,9 @@ async def stream_csv_rows(pool: asyncpg.Pool, query: CsvRowsQuery) -> AsyncGener
             raise
         finally:
             if helper is not None:
-                await _put_back(pool, helper)
+                # Shielded: a client that goes away cancels this task at every await
+                # (anyio), and the helper must still go back to the pool.
+                await asyncio.shield(_put_back(pool, helper))
         await transaction.commit()
 
 
@@ -132,24 +139,34 @@ async def _spare_connection(pool: asyncpg.Pool) -> asyncpg.Connection | None:
     that streams holding one connection each cannot wait for one another."""
     try:
         return await pool.acquire(timeout=SPARE_CONNECTION_WAIT_S)
-    except TimeoutError:
+    except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+        if not isinstance(error, TimeoutError):
+            log.warning("CSV rows: no second connection (%r); one renders the selection", error)
         return None
 
 
-async def _share_snapshot(conn: asyncpg.Connection, helper: asyncpg.Connection) -> None:
-    """Opens a transaction on `helper` that sees what `conn`'s transaction sees."""
+async def _share_snapshot(conn: asyncpg.Connection, helper: asyncpg.Connection) -> bool:
+    """Opens a transaction on `helper` that sees what `conn`'s transaction sees; False
+    (the helper is of no use) when the helper fails to."""
     snapshot_id = await contact_reads.export_snapshot(conn)
-    await helper.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-    await contact_reads.use_snapshot(helper, snapshot_id)
+    try:
+        await helper.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        await contact_reads.use_snapshot(helper, snapshot_id)
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+        log.warning("CSV rows: the second connection could not share the snapshot (%r)", error)
+        return False
+    return True
 
 
 async def _put_back(pool: asyncpg.Pool, helper: asyncpg.Connection) -> None:
     """Ends the helper's read-only transaction (a rollback: it wrote nothing) and gives
     it back; a connection closed mid-COPY goes back closed, and the pool replaces it."""
-    with contextlib.suppress(asyncpg.InterfaceError, asyncpg.PostgresError):
-        if not helper.is_closed() and helper.is_in_transaction():
-            await helper.execute("ROLLBACK")
-    await pool.release(helper)
+    try:
+        with contextlib.suppress(asyncpg.InterfaceError, asyncpg.PostgresError, OSError):
+            if not helper.is_closed() and helper.is_in_transaction():
+                await helper.execute("ROLLBACK")
+    finally:
+        await pool.release(helper)
 
 
 async def _rendered_in_parts(
@@ -195,4 +212,6 @@ async def _rendered_in_parts(
     finally:
         for renderer in renderers:
             renderer.cancel()
-        await asyncio.gather(*renderers, return_exceptions=True)
+        # Shielded, so that the renderers have stopped (a COPY cut off closes its
+        # connection) before the connections go back, even if this task is cancelled.
+        await asyncio.shield(asyncio.gather(*renderers, return_exceptions=True))

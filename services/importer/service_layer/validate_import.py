@@ -206,7 +206,11 @@ class _LookAhead:
             if not self._pending:
                 return None
         batch, task = self._pending.popleft()
-        await self._fill(self._depth)  # read the batch `depth` ahead while this lookup runs
+        try:
+            await self._fill(self._depth)  # read the batch `depth` ahead while this lookup runs
+        except BaseException:
+            _drop(task)  # `cancel` no longer sees it
+            raise
         with self._clock.phase("waiting for lookups"):
             return batch, await task
 

@@ -24,6 +24,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import anyio
 import asyncpg
 import httpx
 import pytest
@@ -727,3 +728,57 @@ async def test_parts_without_a_spare_connection_or_with_a_failing_part(
         )
     assert still_copying == 0
     assert b"".join([chunk async for chunk in selection_reads.stream_csv_rows(pool, query)]) == whole
+
+
+async def test_a_split_stream_cancelled_at_every_await_gives_both_connections_back(
+    pool: asyncpg.Pool, contacts_client: ContactsClient, make_account: MakeAccount, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Starlette cancels a streaming response's task group when its client goes away,
+    and anyio cancels the task again at every await until it ends: the stream's cleanup
+    (the renderers stopped, both transactions ended) must still give both connections
+    back to the pool, with no transaction left open on the shared snapshot."""
+    account = await make_account()
+    context = await contacts_client.account_context(account.id)
+    await _plain_contacts(pool, account.id, 1000)
+    monkeypatch.setattr(selection_reads, "CSV_ROWS_PER_PART", 100)
+    plan = csv_rows_plan(Selection(all=True), build_columns(context, "pt-BR", ["id", "name"]), context, "pt-BR")
+    async with pool.acquire() as conn:
+        query = await selection_reads.csv_rows_for(conn, account.id, plan)
+    render = contact_reads.stream_csv_rows
+
+    async def stalling_after_the_first_part(conn: asyncpg.Connection, part: CsvRowsQuery) -> AsyncIterator[bytes]:
+        if part.after_id is not None:
+            await asyncio.sleep(3600)  # the reader waits for this part's rows
+        async for chunk in render(conn, part):
+            yield chunk
+
+    monkeypatch.setattr(contact_reads, "stream_csv_rows", stalling_after_the_first_part)
+    size_before = pool.get_size()
+    for _ in range(3):
+        first_part_read = asyncio.Event()
+
+        async def read_all(first_part_read: asyncio.Event) -> None:
+            async for _ in selection_reads.stream_csv_rows(pool, query):
+                first_part_read.set()
+
+        with anyio.CancelScope() as scope:
+            async with anyio.create_task_group() as group:
+                group.start_soon(read_all, first_part_read)
+                await first_part_read.wait()
+                await asyncio.sleep(0.05)  # the reader is now waiting inside the stream
+                scope.cancel()
+
+    async def all_back() -> bool:
+        return pool.get_idle_size() == pool.get_size()
+
+    for _ in range(100):
+        if await all_back():
+            break
+        await asyncio.sleep(0.05)
+    assert await all_back(), (pool.get_idle_size(), pool.get_size(), size_before)
+    async with pool.acquire() as conn:
+        open_transactions = await conn.fetchval(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND state LIKE 'idle in transaction%' AND pid <> pg_backend_pid()"
+        )
+    assert open_transactions == 0
