@@ -34,13 +34,13 @@ import uuid
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from services.importer.adapters.import_repository import ImportRecord, ImportRepository
 from services.importer.adapters.run_store import BatchTally, RunStore
 from services.importer.adapters.validation_store import PlannedRow
 from services.importer.service_layer.announcements import Announcer
 from services.importer.service_layer.confirm_import import options_from_json
+from services.importer.service_layer.dropped_tasks import drop
 from services.importer.service_layer.messages_text import text
 from services.importer.service_layer.phase_clock import PhaseClock
 from services.importer.service_layer.ports import ContactsGateway
@@ -242,8 +242,7 @@ class ApplyImport:
         finally:
             loads.cancel()
             for sent in flying:  # applied or not, resent by whoever resumes the run
-                sent.task.cancel()
-                sent.task.add_done_callback(_retrieved)
+                drop(sent.task)
         log.info("import %s: %d batches applied; %s", record.import_id, len(batches), clock.summary())
         extra_skipped = record.conflicts_skipped or 0
         if options.skip_rows_with_errors:
@@ -384,18 +383,12 @@ class _RowsAhead:
 
     def cancel(self) -> None:
         for task in self._tasks.values():
-            task.cancel()
-            task.add_done_callback(_retrieved)
+            drop(task)
         self._tasks.clear()
 
     async def _load(self, batch_no: int) -> list[PlannedRow]:
         with self._clock.phase("load"):
             return await self._runs.batch_rows(self._import_id, batch_no)
-
-
-def _retrieved(task: asyncio.Task[Any]) -> None:
-    if not task.cancelled():
-        task.exception()
 
 
 class _ProgressThrottle:

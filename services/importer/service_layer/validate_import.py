@@ -25,6 +25,7 @@ from services.importer.domain.validation import PendingBatch, SheetValidator, me
 from services.importer.domain.validation_setup import ValidationSetup
 from services.importer.service_layer.announcements import Announcer
 from services.importer.service_layer.confirm_import import options_from_json
+from services.importer.service_layer.dropped_tasks import drop
 from services.importer.service_layer.messages_text import text
 from services.importer.service_layer.phase_clock import PhaseClock
 from services.importer.service_layer.ports import ContactsGateway, FileStore
@@ -209,14 +210,14 @@ class _LookAhead:
         try:
             await self._fill(self._depth)  # read the batch `depth` ahead while this lookup runs
         except BaseException:
-            _drop(task)  # `cancel` no longer sees it
+            drop(task)  # `cancel` no longer sees it
             raise
         with self._clock.phase("waiting for lookups"):
             return batch, await task
 
     def cancel(self) -> None:
         for _, task in self._pending:
-            _drop(task)
+            drop(task)
         self._pending.clear()
 
     async def _fill(self, depth: int) -> None:
@@ -235,13 +236,6 @@ class _LookAhead:
         if more := self._validator.follow_up(batch, lookup):
             lookup = merged(lookup, await self._contacts.lookup(self._account_id, more))
         return lookup
-
-
-def _drop(task: asyncio.Task[Any]) -> None:
-    """Cancels `task` if it is still running; an error it ended with is not reported again
-    (the run ends with the error that stopped it)."""
-    task.cancel()
-    task.add_done_callback(lambda t: t.cancelled() or t.exception())
 
 
 def _take(rows: Iterator[RawRow], n: int) -> list[RawRow]:

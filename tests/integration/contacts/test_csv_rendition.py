@@ -204,6 +204,15 @@ async def _sql_csv(
     return csv_header(columns, locale).encode() + b"".join(body), records.rows
 
 
+async def _copies_running(pool: asyncpg.Pool) -> int:
+    async with pool.acquire() as conn:
+        running: int = await conn.fetchval(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND state <> 'idle' AND query LIKE 'COPY (SELECT%'"
+        )
+    return running
+
+
 def _assert_same_csv(python: bytes, sql: bytes) -> None:
     if python == sql:
         return
@@ -515,12 +524,7 @@ async def test_a_reader_that_goes_away_stops_the_statement_and_frees_its_connect
         reading.cancel()
         with pytest.raises(asyncio.CancelledError):
             await reading
-    async with pool.acquire() as conn:
-        still_copying = await conn.fetchval(
-            "SELECT count(*) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND state <> 'idle' AND query LIKE 'COPY (SELECT%'"
-        )
-    assert still_copying == 0
+    assert await _copies_running(pool) == 0
     _, count = await _sql_csv(contacts_client, context, Selection(all=True), "pt-BR", ["data"])
     assert count == 5000
 
@@ -721,12 +725,7 @@ async def test_parts_without_a_spare_connection_or_with_a_failing_part(
             got += chunk
     assert bytes(got) == b"\n".join(lines[:400]) + b"\n"
     monkeypatch.setattr(contact_reads, "stream_csv_rows", render)
-    async with pool.acquire() as conn:
-        still_copying = await conn.fetchval(
-            "SELECT count(*) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND state <> 'idle' AND query LIKE 'COPY (SELECT%'"
-        )
-    assert still_copying == 0
+    assert await _copies_running(pool) == 0
     assert b"".join([chunk async for chunk in selection_reads.stream_csv_rows(pool, query)]) == whole
 
 
