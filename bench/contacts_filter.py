@@ -22,7 +22,7 @@ import random
 import statistics
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
@@ -39,8 +39,17 @@ DAY = timedelta(days=1)
 
 
 def scenarios(
-    owner_ids: list[int], max_id: int, min_id: int, first: datetime, newest: datetime, newest_update: datetime
+    owner_ids: list[int],
+    max_id: int,
+    min_id: int,
+    first: datetime,
+    newest: datetime,
+    newest_update: datetime,
+    stored: dict[str, list[str]],
 ) -> dict[str, Callable[[random.Random], tuple[ContactFilter, int | None]]]:
+    """`stored`: custom key → some of its stored values (decimals and datetimes are
+    asked for as written in other forms: more digits, another offset)."""
+
     def deep(r: random.Random) -> int:
         return r.randrange(min_id, max_id)
 
@@ -92,6 +101,15 @@ def scenarios(
         "custom multi select": lambda r: (ContactFilter(custom={"interesses": "ERP"}), None),
         "custom boolean": lambda r: (ContactFilter(custom={"aceita_email": True}), None),
         "custom number (rare)": lambda r: (ContactFilter(custom={"funcionarios": r.randrange(1, 5000)}), None),
+        "custom decimal (rare)": lambda r: (
+            ContactFilter(custom={"faturamento": r.choice(stored["faturamento"]) + "0"}),
+            None,
+        ),
+        "custom decimal (absent)": lambda r: (ContactFilter(custom={"faturamento": f"{r.randrange(10**9)}.001"}), None),
+        "custom datetime (rare)": lambda r: (
+            ContactFilter(custom={"ultimo_contato": _in_utc(r.choice(stored["ultimo_contato"]))}),
+            None,
+        ),
         "combined: stage+owner+tag+q": lambda r: (
             ContactFilter(lifecycle_stages=["cliente"], owner_ids=[r.choice(owner_ids)], tags=["vip"], q="silva"),
             None,
@@ -113,6 +131,10 @@ def scenarios(
 
 def _load() -> str:
     return " ".join(f"{v:.2f}" for v in os.getloadavg())
+
+
+def _in_utc(stored: str) -> str:
+    return datetime.fromisoformat(stored).astimezone(UTC).isoformat()
 
 
 def _month(start: datetime) -> ContactFilter:
@@ -148,6 +170,18 @@ async def main(database: str, check: bool, only: str | None, settings: dict[str,
             "max(created_at) AS newest, max(updated_at) AS newest_update FROM contacts WHERE account_id = $1",
             account_id,
         )
+        stored = {
+            key: [
+                r["value"]
+                for r in await conn.fetch(
+                    "SELECT custom_fields ->> $2 AS value FROM contacts "
+                    "WHERE account_id = $1 AND id % 997 = 0 AND custom_fields ? $2 LIMIT 200",
+                    account_id,
+                    key,
+                )
+            ]
+            for key in ("faturamento", "ultimo_contato")
+        }
         rng = random.Random(1)
         results: dict[str, tuple[float, float, float]] = {}
         all_scenarios = scenarios(
@@ -157,6 +191,7 @@ async def main(database: str, check: bool, only: str | None, settings: dict[str,
             bounds["first"],
             bounds["newest"],
             bounds["newest_update"],
+            stored,
         )
         for name, make in all_scenarios.items():
             if only is not None and only not in name and not name.startswith("baseline (account"):

@@ -33,7 +33,7 @@ import multiprocessing
 import os
 import struct
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -42,8 +42,14 @@ from typing import Any
 import asyncpg
 
 from services.contacts.adapters import accounts_store
-from services.contacts.domain.custom_field_rules import FieldValueError
+from services.contacts.domain.custom_field_rules import (
+    CustomFieldDefinition,
+    FieldValueError,
+    custom_field_numbers,
+    number_indexed_fields,
+)
 from services.contacts.domain.demo_data import COLUMNS, DEMO_CUSTOM_FIELDS, DEMO_OWNERS, DemoContactGenerator
+from shared.fields import FieldType
 
 CHUNK = 20_000
 REBUILD_AT_LEAST = 50_000
@@ -112,6 +118,7 @@ async def seed_contacts(
             account_id,
             sorted(rules.owner_ids),
             sorted(rules.stage_keys),
+            _demo_number_fields(rules.custom_fields),
             f"{seed}/{start // CHUNK}",
             until,
             count,
@@ -239,10 +246,17 @@ async def _copy_generated(
         yield _COPY_TRAILER
 
     try:
-        await conn.copy_to_table("contacts", source=stream(), columns=list(COLUMNS), format="binary")
+        await conn.copy_to_table("contacts", source=stream(), columns=list(_COPY_COLUMNS), format="binary")
     finally:
         if executor is not None:
             executor.shutdown(cancel_futures=True)
+
+
+def _demo_number_fields(definitions: Mapping[str, CustomFieldDefinition]) -> dict[str, FieldType]:
+    # The generator writes the demo's types: a field the account defined otherwise under
+    # a demo key holds values that are no numbers of its type (see seed_contacts).
+    demo_types = {d.key: d.type for d in DEMO_CUSTOM_FIELDS}
+    return {key: t for key, t in number_indexed_fields(definitions).items() if demo_types.get(key) is t}
 
 
 @dataclass(frozen=True)
@@ -253,6 +267,7 @@ class _Chunk:
     account_id: int
     owner_ids: list[int]
     stage_keys: list[str]
+    number_fields: dict[str, FieldType]
     seed: str
     until: datetime
     total: int
@@ -271,7 +286,7 @@ def encoded_chunk(chunk: _Chunk) -> bytes:
         total=chunk.total,
         first_serial=chunk.start,
     )
-    return b"".join([_encode_row(row) for row in generator.rows(chunk.count)])
+    return b"".join([_encode_row(row, chunk.number_fields) for row in generator.rows(chunk.count)])
 
 
 # Binary COPY (PostgreSQL's "COPY ... FORMAT binary"): a header, then per row the field
@@ -280,7 +295,10 @@ def encoded_chunk(chunk: _Chunk) -> bytes:
 # process, next to the generation.
 _COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack("!ii", 0, 0)
 _COPY_TRAILER = struct.pack("!h", -1)
-_ROW_START = struct.pack("!h", len(COLUMNS))
+# The generated columns, then the numbers of the decimal and datetime values, which the
+# account's definitions (not the generator's) say how to read.
+_COPY_COLUMNS = (*COLUMNS, "custom_field_numbers")
+_ROW_START = struct.pack("!h", len(_COPY_COLUMNS))
 _LENGTH = struct.Struct("!i").pack
 _INT8 = struct.Struct("!iq").pack
 _ARRAY_HEAD = struct.Struct("!iiiiii").pack  # length, ndim 1, no NULLs, element type, size, lower bound
@@ -292,7 +310,7 @@ _POSTGRES_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 
 
-def _encode_row(row: tuple[Any, ...]) -> bytes:
+def _encode_row(row: tuple[Any, ...], number_fields: dict[str, FieldType]) -> bytes:
     # COLUMNS: account_id, name, emails, phones, company, job_title, lifecycle_stage,
     # owner_id, legal_entity, tags, custom_fields, created_at, updated_at.
     account_id, name, emails, phones, company, job_title, stage, owner, legal, tags, custom, created, updated = row
@@ -312,6 +330,7 @@ def _encode_row(row: tuple[Any, ...]) -> bytes:
             _jsonb(custom),
             _INT8(8, (created - _POSTGRES_EPOCH) // _MICROSECOND),
             _INT8(8, (updated - _POSTGRES_EPOCH) // _MICROSECOND),
+            _jsonb_text(custom_field_numbers(custom, number_fields)),
         )
     )
 
@@ -330,7 +349,11 @@ def _text_array(values: list[str]) -> bytes:
 
 
 def _jsonb(value: dict[str, Any]) -> bytes:
-    data = json.dumps(value, ensure_ascii=False).encode()
+    return _jsonb_text(json.dumps(value, ensure_ascii=False))
+
+
+def _jsonb_text(text: str) -> bytes:
+    data = text.encode()
     return _LENGTH(len(data) + 1) + b"\x01" + data  # jsonb's binary form: version 1, then the text
 
 

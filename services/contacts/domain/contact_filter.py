@@ -15,9 +15,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from services.contacts.domain.custom_field_rules import (
+    NUMBER_INDEXED_TYPES,
     CustomFieldDefinition,
     FieldValueError,
     canonical_custom_value,
+    custom_field_numbers,
 )
 from shared.fields import FieldType
 from shared.selection import ContactFilter, Selection
@@ -202,13 +204,13 @@ def _add_custom_condition(where: WhereClause, definition: CustomFieldDefinition,
         canonical = canonical_custom_value(definition, value)
     except FieldValueError as error:
         raise FieldValueError(f"custom.{key}", error.message) from None
-    if definition.type is FieldType.DECIMAL:
-        # Stored with the digits as typed ("10.50"), so compare as numbers.
-        where.add(f"(custom_fields ->> {where.param(key)})::numeric = {where.param(canonical)}::numeric")
-    elif definition.type is FieldType.DATETIME:
-        where.add(f"(custom_fields ->> {where.param(key)})::timestamptz = {where.param(canonical)}::timestamptz")
+    if definition.type in NUMBER_INDEXED_TYPES:
+        # Stored as typed ("10.50", any offset) but equal as numbers and instants: matched
+        # in the numbers kept for them, where 10.5 contains 10.50 (migration 0006).
+        numbers = custom_field_numbers({key: canonical}, {key: definition.type})
+        where.add(f"custom_field_numbers @> {where.param(numbers)}::text::jsonb")
     else:
         # Containment uses the jsonb_path_ops index; for a multi-select a list value
         # matches a contact that holds every listed option.
         where.add(f"custom_fields @> {where.param({key: canonical})}::jsonb")
-        where.unsure_selectivity = True
+    where.unsure_selectivity = True

@@ -3,10 +3,12 @@ canonical JSON form of each value type (shared/contacts_api.py's docstring)."""
 
 from __future__ import annotations
 
+import json
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -19,6 +21,8 @@ _EMAIL = re.compile(r"^[^@\s,;]+@[^@\s,;]+$")
 _PHONE = re.compile(r"^[^\r\n,;]*\d[^\r\n,;]*$")
 _URL = re.compile(r"^\S+$")
 _SELECT_TYPES = frozenset({FieldType.SINGLE_SELECT, FieldType.MULTI_SELECT})
+_NUMERIC_INTEGER_DIGITS = 131_072
+_NUMERIC_FRACTION_DIGITS = 16_383
 
 
 class FieldValueError(ValueError):
@@ -104,12 +108,19 @@ def _number(raw: Any, _: CustomFieldDefinition) -> int:
     raise ValueError
 
 
-def _decimal(raw: Any, _: CustomFieldDefinition) -> str:
+def _decimal(raw: Any, definition: CustomFieldDefinition) -> str:
     if isinstance(raw, bool) or not isinstance(raw, int | float | str):
         raise TypeError
     value = Decimal(str(raw).strip())
     if not value.is_finite():
         raise ValueError
+    # It is also kept as a PostgreSQL numeric (custom_field_numbers), whose digits end there.
+    if value.adjusted() >= _NUMERIC_INTEGER_DIGITS or -value.as_tuple().exponent > _NUMERIC_FRACTION_DIGITS:
+        raise FieldValueError(
+            definition.key,
+            f"{raw!r} has more digits than a decimal field holds "
+            f"({_NUMERIC_INTEGER_DIGITS} before the point, {_NUMERIC_FRACTION_DIGITS} after it)",
+        )
     # Plain notation with the digits as given ("1234.50"), as the importer sends them.
     return format(value, "f")
 
@@ -200,3 +211,39 @@ _EXPECTED = {
     FieldType.PHONE: "a phone number",
     FieldType.URL: "a web address",
 }
+
+
+# Decimal and datetime values are stored as given ("10.50", "2026-03-01T09:00:00-03:00")
+# but equal as numbers and instants, which no index over the stored text can serve. Each
+# contact therefore also keeps them as JSON numbers (datetimes as seconds since the Unix
+# epoch), in `contacts.custom_field_numbers`, where jsonb containment compares numbers
+# numerically and its GIN index serves an equality filter (migration 0006).
+NUMBER_INDEXED_TYPES = frozenset({FieldType.DECIMAL, FieldType.DATETIME})
+_UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_SECONDS_PER_DAY = 86_400
+_MICROSECONDS = Decimal("1e-6")
+
+
+def number_indexed_fields(definitions: Mapping[str, CustomFieldDefinition]) -> dict[str, FieldType]:
+    """Key → type of the fields whose values `custom_field_numbers` holds."""
+    return {key: d.type for key, d in definitions.items() if d.type in NUMBER_INDEXED_TYPES}
+
+
+def custom_value_number(field_type: FieldType, canonical: str) -> Decimal:
+    """A canonical decimal or datetime value as the number it is indexed by."""
+    if field_type is FieldType.DECIMAL:
+        return Decimal(canonical)
+    since_epoch = datetime.fromisoformat(canonical) - _UNIX_EPOCH
+    seconds = since_epoch.days * _SECONDS_PER_DAY + since_epoch.seconds
+    return Decimal(seconds) + since_epoch.microseconds * _MICROSECONDS
+
+
+def custom_field_numbers(custom_fields: Mapping[str, Any], number_fields: Mapping[str, FieldType]) -> str:
+    """The JSON object text of `contacts.custom_field_numbers` for canonical custom
+    values: text, because a JSON number must keep every digit (a float would not)."""
+    items = [
+        f"{json.dumps(key)}: {format(custom_value_number(field_type, value), 'f')}"
+        for key, field_type in number_fields.items()
+        if isinstance(value := custom_fields.get(key), str)
+    ]
+    return "{" + ", ".join(items) + "}"

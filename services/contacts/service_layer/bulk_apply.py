@@ -8,6 +8,7 @@ import asyncpg
 
 from services.contacts.adapters import accounts_store, contact_writes
 from services.contacts.domain.bulk_plan import plan_batch
+from services.contacts.domain.custom_field_rules import number_indexed_fields
 from shared.contacts_api import BulkApplyRequest, BulkApplyResult, RowAction, RowOutcome
 
 
@@ -40,13 +41,14 @@ async def bulk_apply(pool: asyncpg.Pool, account_id: int, request: BulkApplyRequ
         update_ids = [r.contact_id for r in request.rows if r.action is RowAction.UPDATE and r.contact_id is not None]
         stored = await contact_writes.lock_contacts(conn, account_id, update_ids)
         plan = plan_batch(request, stored, rules)
+        number_fields = number_indexed_fields(rules.custom_fields)
         versions = {
             contact_id: version
             for contact_id, (version, _) in (
-                await contact_writes.update_contacts(conn, account_id, plan.updates)
+                await contact_writes.update_contacts(conn, account_id, plan.updates, number_fields)
             ).items()
         }
-        await contact_writes.insert_contacts(conn, account_id, plan.creates)
+        await contact_writes.insert_contacts(conn, account_id, plan.creates, number_fields)
         for write in plan.creates:
             write.outcome.contact_id = write.contact_id
         cause = contact_writes.Cause(request.requested_by, request.import_id)

@@ -10,7 +10,7 @@ import asyncpg
 from services.contacts.adapters import accounts_store, contact_reads, contact_writes
 from services.contacts.domain.bulk_plan import PlannedWrite
 from services.contacts.domain.contact_state import apply_values, canonical_values, new_contact
-from services.contacts.domain.custom_field_rules import FieldValueError
+from services.contacts.domain.custom_field_rules import FieldValueError, number_indexed_fields
 from shared.contacts_api import ContactRecord, RowOutcome, RowOutcomeKind
 
 __all__ = ["FieldValueError", "create_contact", "update_contact"]
@@ -25,7 +25,7 @@ async def create_contact(
         state, changes = new_contact(canonical_values(values, rules), rules)
         outcome = RowOutcome(row_number=0, outcome=RowOutcomeKind.CREATED)
         write = PlannedWrite(None, outcome, state, changes)
-        await contact_writes.insert_contacts(conn, account_id, [write])
+        await contact_writes.insert_contacts(conn, account_id, [write], number_indexed_fields(rules.custom_fields))
         assert write.contact_id is not None
         await contact_writes.log_changes(conn, account_id, [write], {}, contact_writes.Cause(requested_by))
         record = await contact_reads.get_contact(conn, account_id, write.contact_id)
@@ -47,7 +47,9 @@ async def update_contact(
         if changes:
             outcome = RowOutcome(row_number=0, outcome=RowOutcomeKind.UPDATED)
             write = PlannedWrite(None, outcome, state, changes, contact_id)
-            versions = await contact_writes.update_contacts(conn, account_id, [write])
+            versions = await contact_writes.update_contacts(
+                conn, account_id, [write], number_indexed_fields(rules.custom_fields)
+            )
             await contact_writes.log_changes(
                 conn,
                 account_id,

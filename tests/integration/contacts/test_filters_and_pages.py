@@ -34,6 +34,7 @@ async def populated(http: httpx.AsyncClient, make_account: MakeAccount) -> tuple
     await add_custom_field(http, h, key="interesses", label="Interesses", type="multi_select", options=["CRM", "ERP"])
     await add_custom_field(http, h, key="faturamento", label="Faturamento", type="decimal")
     await add_custom_field(http, h, key="vip", label="VIP", type="boolean")
+    await add_custom_field(http, h, key="visita", label="Visita", type="datetime")
     c = {
         "joao": await add_contact(
             http,
@@ -46,7 +47,13 @@ async def populated(http: httpx.AsyncClient, make_account: MakeAccount) -> tuple
             lifecycle_stage="lead",
             legal_entity=False,
             tags=["vip", "feira"],
-            custom_fields={"segmento": "Varejo", "interesses": ["CRM", "ERP"], "faturamento": "10.50", "vip": True},
+            custom_fields={
+                "segmento": "Varejo",
+                "interesses": ["CRM", "ERP"],
+                "faturamento": "10.50",
+                "vip": True,
+                "visita": "2025-03-01T09:00:00-03:00",
+            },
         ),
         "maria": await add_contact(
             http,
@@ -58,7 +65,7 @@ async def populated(http: httpx.AsyncClient, make_account: MakeAccount) -> tuple
             lifecycle_stage="cliente",
             legal_entity=True,
             tags=["feira"],
-            custom_fields={"segmento": "Indústria", "interesses": ["ERP"]},
+            custom_fields={"segmento": "Indústria", "interesses": ["ERP"], "faturamento": "-0.0001"},
         ),
         "zeca": await add_contact(http, h, name="Zeca 100%_ok", phones=["+5521912345678"], lifecycle_stage="cliente"),
     }
@@ -84,7 +91,13 @@ async def populated(http: httpx.AsyncClient, make_account: MakeAccount) -> tuple
         ("legal_entity=false", ["joao"]),
         ("custom.segmento=Varejo", ["joao"]),
         ("custom.interesses=ERP", ["joao", "maria"]),
-        ("custom.faturamento=10.5", ["joao"]),
+        ("custom.faturamento=10.5", ["joao"]),  # as numbers: the stored "10.50"
+        ("custom.faturamento=10.500", ["joao"]),
+        ("custom.faturamento=10.51", []),
+        ("custom.faturamento=-0.00010", ["maria"]),
+        ("custom.visita=2025-03-01T12:00:00Z", ["joao"]),  # the same instant
+        ("custom.visita=2025-03-01T09:00:00.000001-03:00", []),
+        ("custom.faturamento=10.5&custom.visita=2025-03-01T09:00:00-03:00&q=padaria", ["joao"]),
         ("custom.vip=sim", ["joao"]),
         ("lifecycle_stages=cliente&legal_entity=true&custom.interesses=ERP&q=maria", ["maria"]),
         ("tags=feira&owner_ids={o2}", ["maria"]),

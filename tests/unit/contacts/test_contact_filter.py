@@ -34,7 +34,7 @@ def test_every_condition_is_a_parameter() -> None:
     where = filter_where(9, contact_filter, FIELDS, "America/Sao_Paulo")
     assert "Conceição" not in where.sql and "Varejo" not in where.sql
     assert where.params[1:3] == ["Conceição", "50\\%"]
-    assert where.params[-3:] == [{"segmento": "Varejo"}, "valor", "10.5"]
+    assert where.params[-2:] == [{"segmento": "Varejo"}, '{"valor": 10.5}']
     created_from = where.params[7]
     assert created_from.utcoffset().total_seconds() == -3 * 3600  # local time of the account
 

@@ -1,12 +1,20 @@
 from __future__ import annotations
 
+import calendar
+import json
+from datetime import datetime, tzinfo
+from decimal import Decimal
+
 import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 from services.contacts.domain.custom_field_rules import (
     CustomFieldDefinition,
     FieldValueError,
     canonical_custom_value,
     check_definition,
+    custom_field_numbers,
 )
 from shared.fields import FieldType
 
@@ -75,3 +83,41 @@ def test_bad_definitions(definition: CustomFieldDefinition, field: str) -> None:
     with pytest.raises(FieldValueError) as error:
         check_definition(definition)
     assert error.value.field == field
+
+
+NUMBER_FIELDS = {"valor": FieldType.DECIMAL, "visita": FieldType.DATETIME}
+
+
+def _numbers(custom_fields: dict[str, object]) -> dict[str, Decimal]:
+    return json.loads(custom_field_numbers(custom_fields, NUMBER_FIELDS), parse_float=Decimal, parse_int=Decimal)
+
+
+def test_numbers_keep_every_digit_and_only_decimal_and_datetime_fields() -> None:
+    numbers = _numbers({"valor": "12345678901234567890.000000001", "visita": "1969-12-31T23:59:59.5-00:00", "x": "1"})
+    assert numbers == {"valor": Decimal("12345678901234567890.000000001"), "visita": Decimal("-0.5")}
+    assert custom_field_numbers({}, NUMBER_FIELDS) == "{}"
+
+
+@given(
+    st.decimals(allow_nan=False, allow_infinity=False),
+    st.integers(min_value=0, max_value=6),
+    st.datetimes(timezones=st.timezones()),
+    st.timezones(),
+)
+def test_equal_numbers_and_instants_get_equal_numbers(
+    value: Decimal, zeros: int, moment: datetime, elsewhere: tzinfo
+) -> None:
+    """What the filter relies on: "10.5" finds "10.50", and an instant is one number
+    whatever the offset it was written with."""
+    decimal_field = CustomFieldDefinition("valor", "Valor", FieldType.DECIMAL)
+    datetime_field = CustomFieldDefinition("visita", "Visita", FieldType.DATETIME)
+    assume(moment.utcoffset() is not None and 2 <= moment.year <= 9998)
+    typed = canonical_custom_value(decimal_field, format(value, "f"))
+    padded = canonical_custom_value(
+        decimal_field, format(value, "f") + ("." if "." not in format(value, "f") else "") + "0" * zeros
+    )
+    there = canonical_custom_value(datetime_field, moment.isoformat())
+    here = canonical_custom_value(datetime_field, moment.astimezone(elsewhere).isoformat())
+    assert _numbers({"valor": typed, "visita": there}) == _numbers({"valor": padded, "visita": here})
+    seconds = calendar.timegm(moment.utctimetuple())
+    assert _numbers({"visita": there})["visita"] == seconds + Decimal(moment.microsecond).scaleb(-6)
