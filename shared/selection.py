@@ -31,7 +31,9 @@ class ContactFilter(BaseModel):
     custom: dict[str, Any] | None = Field(
         None,
         description="Custom field key to value; a contact matches when its value equals it "
-        "(for multi-select fields: contains it).",
+        "(for multi-select fields: contains it). Decimals compare as numbers (10.5 matches a "
+        "stored 10.50), datetimes as instants (any UTC offset); an empty value matches "
+        "contacts without one.",
         examples=[{"segmento": "Varejo"}],
     )
 
