@@ -43,11 +43,9 @@ class RowVerdict:
     feedback: list[FeedbackItem] = field(default_factory=list)
 
 
-@dataclass(slots=True)  # not frozen: made for every row, and frozen init is twice as slow
-class ParsedId:
-    """The ID cell as read before lookup: a valid id, blank (None), or a problem."""
-
-    value: int | ParseProblem | None
+# The ID cell as read before lookup: a valid id, None when blank, or the problem found.
+# A bare value, not an object: one is read for every row.
+ParsedId = int | ParseProblem | None
 
 
 class RowJudge:
@@ -81,7 +79,8 @@ class RowJudge:
         """True when the row's written cells are exactly `shown` (see `judge`), none of
         them a blank that warns: the row is unchanged, with nothing to report. The full
         judgement would find the same (tests/unit/importer/validation/test_shown_cells.py),
-        one comparison instead of a check per cell."""
+        one comparison instead of a check per cell. (A `shown` of another width is
+        another tuple: never equal.)"""
         cells = row.cells
         if len(cells) < self._width:
             cells = cells + (None,) * (self._width - len(cells))
@@ -89,17 +88,17 @@ class RowJudge:
 
     def read_id(self, row: RawRow) -> ParsedId:
         if self.id_column is None:
-            return ParsedId(None)
+            return None
         cell = _cell(row, self.id_column.index)
         if cell.__class__ is str and cell.isdigit() and cell.isascii():  # the usual case, as parse_id reads it
             value = int(cell)
             if 0 < value <= MAX_ID:
-                return ParsedId(value)
-        return ParsedId(None if is_blank(cell) else self.parser.parse(cell, self.id_column.spec))
+                return value
+        return None if is_blank(cell) else self.parser.parse(cell, self.id_column.spec)
 
     def emails_to_check(self, row: RawRow, parsed_id: ParsedId) -> list[str]:
         """Emails of a row that may create a contact, for the possible-duplicate check."""
-        if self.emails_column is None or isinstance(parsed_id.value, ParseProblem):
+        if self.emails_column is None or isinstance(parsed_id, ParseProblem):
             return []
         cell = _cell(row, self.emails_column.index)
         if not isinstance(cell, str):
@@ -118,7 +117,7 @@ class RowJudge:
         locale (`ContactLookup.cells`), in `written_columns` order: the cells equal to
         theirs are not judged again (see `shows_contact` for whole rows)."""
         items: list[FeedbackItem] = []
-        contact_id = parsed_id.value if isinstance(parsed_id.value, int) else None
+        contact_id = parsed_id if isinstance(parsed_id, int) else None
         id_ok = self._judge_id(row, parsed_id, contact, items)
         values: dict[str, object] = {}
         changed: list[str] = []
@@ -169,19 +168,18 @@ class RowJudge:
         items: list[FeedbackItem],
     ) -> bool:
         column = self.id_column
-        value = parsed_id.value
         cell = _cell(row, column.index) if column else None
-        if isinstance(value, ParseProblem):
-            items.append(self._cell_item(value.code, row, column, cell, value.params))
+        if isinstance(parsed_id, ParseProblem):
+            items.append(self._cell_item(parsed_id.code, row, column, cell, parsed_id.params))
             return False
         if contact is not None:
             return True
-        variant = "blank" if value is None else "unknown"
+        variant = "blank" if parsed_id is None else "unknown"
         if self.options.create_unknown_ids:
             code = "new_contact_will_be_created"
         else:
-            code = "id_blank" if value is None else "id_not_found"
-        items.append(self._cell_item(code, row, column, cell, {"variant": variant, "id": value or ""}))
+            code = "id_blank" if parsed_id is None else "id_not_found"
+        items.append(self._cell_item(code, row, column, cell, {"variant": variant, "id": parsed_id or ""}))
         return True
 
     def _judge_cells_of_contact(

@@ -1,8 +1,12 @@
 from datetime import UTC, date, datetime, time, timedelta, timezone
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from services.importer.domain.date_parsing import (
+    _datetime_from_text,
+    _exported_datetime,
     canonical_datetime,
     parse_date,
     parse_datetime,
@@ -98,3 +102,32 @@ def test_datetime_refuses(cell: object, code: str) -> None:
 def test_canonical_datetime_is_iso_with_the_account_offset() -> None:
     moment = datetime(2024, 12, 31, 21, 30, 5, 700, tzinfo=UTC)
     assert canonical_datetime(moment, TZ) == "2024-12-31T18:30:05-03:00"
+
+
+@settings(max_examples=300)
+@given(
+    st.tuples(st.integers(0, 40), st.integers(0, 14), st.integers(0, 9999), st.integers(0, 25), st.integers(0, 61)),
+    st.booleans(),
+    st.sampled_from(["", "", "", "", "\n", " ", "T", ",5"]),
+    st.sampled_from(["", "", "3", "٣"]),  # a digit replaced by another, or by one of another script
+)
+def test_the_exported_shapes_read_as_the_general_reading_reads_them(
+    numbers: tuple[int, ...], day_first: bool, tail: str, other_digit: str
+) -> None:
+    """The export's date-times are read first by a quicker match: it reads what the
+    general reading reads, and leaves the rest (out of range, other digits) to it."""
+    day, month, year, hour, minute = numbers
+    date_text = f"{day:02d}/{month:02d}/{year:04d}" if day_first else f"{year:04d}-{month:02d}-{day:02d}"
+    text = f"{date_text} {hour:02d}:{minute:02d}:{minute:02d}{tail}"
+    if other_digit:
+        text = text.replace("0", other_digit, 1)
+    exported = _exported_datetime(text)
+    if exported is not None:
+        assert exported == _datetime_from_text(text)
+        assert (exported.tzinfo, exported.fold) == (None, 0)
+
+
+def test_the_exported_shapes_are_read_by_the_quicker_match() -> None:
+    assert _exported_datetime("31/12/2024 18:30:05") == datetime(2024, 12, 31, 18, 30, 5)
+    assert _exported_datetime("2024-12-31 18:30:05") == datetime(2024, 12, 31, 18, 30, 5)
+    assert _exported_datetime("31/12/2024 18:30") is None
