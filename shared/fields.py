@@ -52,6 +52,12 @@ CUSTOM_FIELD_TYPES: frozenset[FieldType] = frozenset(
     }
 )
 
+# The digits a decimal value may have, before and after the point: PostgreSQL numeric's,
+# as the contacts service also keeps each decimal value as a number. The importer
+# refuses a longer one at validation rather than have it fail at apply.
+DECIMAL_INTEGER_DIGITS = 131_072
+DECIMAL_FRACTION_DIGITS = 16_383
+
 # Several values in one cell (emails, phones, tags, multi-select options) are joined with
 # this; a comma never occurs in an email, a phone number or a tag/option name (the
 # contacts service refuses commas in tag and option names).

@@ -20,6 +20,7 @@ from services.contacts.domain.custom_field_rules import (
     FieldValueError,
     canonical_custom_value,
     custom_field_numbers,
+    is_empty,
 )
 from shared.fields import FieldType
 from shared.selection import ContactFilter, Selection
@@ -192,7 +193,7 @@ def _aware(moment: datetime, zone: ZoneInfo) -> datetime:
 
 def _add_custom_condition(where: WhereClause, definition: CustomFieldDefinition, value: Any) -> None:
     key = definition.key
-    if value is None or value == "":
+    if is_empty(value):
         where.add(f"NOT custom_fields ? {where.param(key)}")
         return
     if definition.type is FieldType.BOOLEAN and isinstance(value, str):

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from shared.fields import CUSTOM_FIELD_TYPES, RESERVED_KEYS, FieldType
+from shared.fields import CUSTOM_FIELD_TYPES, DECIMAL_FRACTION_DIGITS, DECIMAL_INTEGER_DIGITS, RESERVED_KEYS, FieldType
 
 _KEY = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 # Shape checks only: the importer may pass unvalidated text when its user turned the
@@ -21,8 +21,6 @@ _EMAIL = re.compile(r"^[^@\s,;]+@[^@\s,;]+$")
 _PHONE = re.compile(r"^[^\r\n,;]*\d[^\r\n,;]*$")
 _URL = re.compile(r"^\S+$")
 _SELECT_TYPES = frozenset({FieldType.SINGLE_SELECT, FieldType.MULTI_SELECT})
-_NUMERIC_INTEGER_DIGITS = 131_072
-_NUMERIC_FRACTION_DIGITS = 16_383
 
 
 class FieldValueError(ValueError):
@@ -115,11 +113,14 @@ def _decimal(raw: Any, definition: CustomFieldDefinition) -> str:
     if not value.is_finite():
         raise ValueError
     # It is also kept as a PostgreSQL numeric (custom_field_numbers), whose digits end there.
-    if value.adjusted() >= _NUMERIC_INTEGER_DIGITS or -value.as_tuple().exponent > _NUMERIC_FRACTION_DIGITS:
+    integer_digits = value.adjusted() + 1 if value else 1
+    if integer_digits > DECIMAL_INTEGER_DIGITS or -value.as_tuple().exponent > DECIMAL_FRACTION_DIGITS:  # type: ignore[operator]
+        shown = str(raw).strip()
+        shown = shown if len(shown) <= 40 else f"{shown[:20]}…{shown[-10:]} ({len(shown)} characters)"
         raise FieldValueError(
             definition.key,
-            f"{raw!r} has more digits than a decimal field holds "
-            f"({_NUMERIC_INTEGER_DIGITS} before the point, {_NUMERIC_FRACTION_DIGITS} after it)",
+            f"{shown!r} has more digits than a decimal field holds "
+            f"({DECIMAL_INTEGER_DIGITS:,} before the point, {DECIMAL_FRACTION_DIGITS:,} after it)",
         )
     # Plain notation with the digits as given ("1234.50"), as the importer sends them.
     return format(value, "f")
@@ -222,6 +223,12 @@ NUMBER_INDEXED_TYPES = frozenset({FieldType.DECIMAL, FieldType.DATETIME})
 _UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _SECONDS_PER_DAY = 86_400
 _MICROSECONDS = Decimal("1e-6")
+# What `_decimal` and `_datetime` store (format "f"; isoformat, whose offset may have
+# seconds and microseconds).
+_CANONICAL_DECIMAL = re.compile(r"-?([0-9]+)(?:\.([0-9]+))?")
+_CANONICAL_DATETIME = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{6})?[+-][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{6})?)?"
+)
 
 
 def number_indexed_fields(definitions: Mapping[str, CustomFieldDefinition]) -> dict[str, FieldType]:
@@ -229,11 +236,27 @@ def number_indexed_fields(definitions: Mapping[str, CustomFieldDefinition]) -> d
     return {key: d.type for key, d in definitions.items() if d.type in NUMBER_INDEXED_TYPES}
 
 
-def custom_value_number(field_type: FieldType, canonical: str) -> Decimal:
-    """A canonical decimal or datetime value as the number it is indexed by."""
+def custom_value_number(field_type: FieldType, stored: str) -> Decimal | None:
+    """A stored decimal or datetime value as the number it is indexed by; None for a
+    value not in its type's canonical form (the demo seed writes its own types' values
+    under its keys, whatever the account defined: see seeding.py), which is left out
+    rather than made to fail every write of its contact. Migration 0006's SQL twin
+    leaves out the same values."""
     if field_type is FieldType.DECIMAL:
-        return Decimal(canonical)
-    since_epoch = datetime.fromisoformat(canonical) - _UNIX_EPOCH
+        decimal = _CANONICAL_DECIMAL.fullmatch(stored)
+        if (
+            decimal is None
+            or len(decimal[1]) > DECIMAL_INTEGER_DIGITS
+            or len(decimal[2] or "") > DECIMAL_FRACTION_DIGITS
+        ):
+            return None
+        return Decimal(stored)
+    if _CANONICAL_DATETIME.fullmatch(stored) is None:
+        return None
+    try:
+        since_epoch = datetime.fromisoformat(stored) - _UNIX_EPOCH
+    except ValueError:  # the shape of a date-time, but no such day or time
+        return None
     seconds = since_epoch.days * _SECONDS_PER_DAY + since_epoch.seconds
     return Decimal(seconds) + since_epoch.microseconds * _MICROSECONDS
 
@@ -242,8 +265,9 @@ def custom_field_numbers(custom_fields: Mapping[str, Any], number_fields: Mappin
     """The JSON object text of `contacts.custom_field_numbers` for canonical custom
     values: text, because a JSON number must keep every digit (a float would not)."""
     items = [
-        f"{json.dumps(key)}: {format(custom_value_number(field_type, value), 'f')}"
+        f"{json.dumps(key)}: {format(number, 'f')}"
         for key, field_type in number_fields.items()
         if isinstance(value := custom_fields.get(key), str)
+        and (number := custom_value_number(field_type, value)) is not None
     ]
     return "{" + ", ".join(items) + "}"

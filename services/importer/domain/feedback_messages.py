@@ -84,6 +84,15 @@ _CATALOGUE: dict[str, tuple[str, dict[str, str | dict[str, str]]]] = {
             "en": '"{value}" is not a decimal number. Use, for example, 1234.56 or 1,234.56.',
         },
     ),
+    "decimal_too_long": (
+        ERROR,
+        {
+            "pt-BR": "o número tem dígitos demais: um campo decimal guarda até {integer_digits} dígitos antes "
+            "da vírgula e {fraction_digits} depois.",
+            "en": "the number has too many digits: a decimal field holds at most {integer_digits} digits "
+            "before the decimal mark and {fraction_digits} after it.",
+        },
+    ),
     "invalid_date": (
         ERROR,
         {

@@ -171,6 +171,11 @@ async def test_the_migration_fills_the_numbers_of_existing_contacts(
             {"visita": "2025-03-01T09:00:00.123456+23:59:59.999999"},
             {"nota": "10.5"},
             {},
+            # Left out, not failing the migration: another type's values (what a demo seed
+            # writes under its keys when the account defined them otherwise), and a decimal
+            # beyond numeric's digits (older decimals had no limit).
+            {"valor": "2025-03-01T09:00:00-03:00", "visita": "3057863.05"},
+            {"valor": "0." + "1" * 16_384},
         ]
         for custom in values:
             await conn.execute(
@@ -205,3 +210,27 @@ async def test_the_migration_fills_the_numbers_of_existing_contacts(
         await conn.close()
         await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
         await admin.close()
+
+
+async def test_a_value_of_another_type_does_not_stop_its_contacts_edits(
+    http: httpx.AsyncClient, contacts_client: ContactsClient, make_account: MakeAccount, pool: asyncpg.Pool
+) -> None:
+    """The demo seed writes its own types' values under its keys: an account that defined
+    `faturamento` as a datetime holds decimals there. Its contacts stay editable (the
+    value is left out of the numbers), by the API and by bulk apply."""
+    account = await make_account()
+    await add_custom_field(http, account.headers, key="faturamento", label="Faturamento", type="datetime")
+    async with pool.acquire() as conn:
+        await ensure_demo_setup(conn, account.id)
+        await seed_contacts(conn, account.id, 5)
+        ids = [r["id"] for r in await conn.fetch("SELECT id FROM contacts WHERE account_id = $1", account.id)]
+        stored = await conn.fetchval("SELECT custom_fields ->> 'faturamento' FROM contacts WHERE id = $1", ids[0])
+    assert stored is not None and "T" not in stored  # a decimal's text, under a datetime field
+    response = await http.patch(f"/v1/contacts/{ids[0]}", json={"name": "Renomeado"}, headers=account.headers)
+    assert response.status_code == 200, response.text
+    result = await contacts_client.bulk_apply(
+        account.id, batch([update_row(2, ids[1], company="Nova")], fields=["company"])
+    )
+    assert result.outcomes[0].outcome.value == "updated", result.outcomes
+    async with pool.acquire() as conn:
+        assert await _stale_rows(conn, account.id) == []

@@ -49,3 +49,12 @@ def test_unknown_custom_field_names_it() -> None:
     with pytest.raises(FieldValueError) as error:
         filter_where(1, ContactFilter(custom={"nada": 1}), FIELDS, "UTC")
     assert error.value.field == "custom.nada"
+
+
+@pytest.mark.parametrize("empty", [None, "", []])
+def test_an_empty_custom_value_asks_for_contacts_without_one(empty: object) -> None:
+    """Whatever the field's type: an empty list once matched every contact by a decimal
+    field (containment of an empty object)."""
+    where = filter_where(3, ContactFilter(custom={"valor": empty, "segmento": empty}), FIELDS, "UTC")
+    assert where.conditions[1:] == ["NOT custom_fields ? $2", "NOT custom_fields ? $3"]
+    assert where.params[1:] == ["valor", "segmento"]

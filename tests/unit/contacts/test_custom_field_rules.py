@@ -93,9 +93,37 @@ def _numbers(custom_fields: dict[str, object]) -> dict[str, Decimal]:
 
 
 def test_numbers_keep_every_digit_and_only_decimal_and_datetime_fields() -> None:
-    numbers = _numbers({"valor": "12345678901234567890.000000001", "visita": "1969-12-31T23:59:59.5-00:00", "x": "1"})
+    numbers = _numbers(
+        {"valor": "12345678901234567890.000000001", "visita": "1969-12-31T23:59:59.500000+00:00", "x": "1"}
+    )
     assert numbers == {"valor": Decimal("12345678901234567890.000000001"), "visita": Decimal("-0.5")}
     assert custom_field_numbers({}, NUMBER_FIELDS) == "{}"
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        {"valor": "2024-01-01T00:00:00+00:00", "visita": "3057863.05"},  # another type's values (a demo seed)
+        {"valor": "0." + "1" * 16_384},  # beyond numeric's digits: older decimals had no limit
+        {"valor": "1e5", "visita": "2024-02-30T00:00:00+00:00"},  # no canonical form, no such day
+        {"valor": 12.5, "visita": ["2024-01-01T00:00:00+00:00"]},
+    ],
+)
+def test_values_not_in_their_canonical_form_are_left_out(stored: dict[str, object]) -> None:
+    """Rather than fail every write of their contact (and the migration's SQL twin
+    leaves out the same, tests/integration/contacts/test_custom_field_numbers.py)."""
+    assert custom_field_numbers(stored, NUMBER_FIELDS) == "{}"
+
+
+def test_decimals_stop_at_numerics_digits_and_say_so_briefly() -> None:
+    field = _field(FieldType.DECIMAL)
+    assert canonical_custom_value(field, "0e200000") == "0"
+    assert len(canonical_custom_value(field, "9" * 131_072 + "." + "9" * 16_383)) == 131_072 + 1 + 16_383
+    for too_long in ("9" * 131_073, "0." + "0" * 16_384, "1e131072"):
+        with pytest.raises(FieldValueError) as error:
+            canonical_custom_value(field, too_long)
+        assert "more digits than a decimal field holds" in error.value.message
+        assert len(error.value.message) < 200
 
 
 @given(

@@ -12,14 +12,21 @@
 --
 -- The writers fill it from the account's field definitions (custom_field_rules.py,
 -- `custom_field_numbers`: contact_writes.py and the demo seed). A row written by other
--- SQL keeps '{}' and is not found by such a filter.
+-- SQL (or an older replica) keeps '{}' and is not found by such a filter: see
+-- docs/operations.md for the upgrade and for the statement that puts the numbers right.
 ALTER TABLE contacts ADD COLUMN custom_field_numbers jsonb NOT NULL DEFAULT '{}';
 
 -- The same mapping in SQL, for the rows written before this migration. Kept after it: a
 -- test holds it equal to the Python one, and an operator can recheck a table with it.
--- `number_fields`: key -> 'decimal' | 'datetime'. A stored datetime is Python's isoformat,
--- whose offset may have seconds and fractions and reach ±23:59:59, which timestamptz
--- input refuses: the offset is subtracted as an interval from the local time instead.
+-- `number_fields`: key -> 'decimal' | 'datetime'. Like the Python one, it leaves out a
+-- value not in its type's canonical form (what `_decimal` and `_datetime` store: a demo
+-- seed writes its own types' values under its keys, whatever the account defined) or
+-- beyond numeric's digits (older decimals had no limit), rather than fail (a datetime of
+-- the right shape on no such day would fail here, where Python leaves it out: no writer
+-- stores one). A stored
+-- datetime is Python's isoformat, whose offset may have seconds and fractions and reach
+-- ±23:59:59, which timestamptz input refuses: the offset is subtracted as an interval
+-- from the local time instead.
 CREATE FUNCTION contact_custom_field_numbers(custom_fields jsonb, number_fields jsonb) RETURNS jsonb
     LANGUAGE sql STABLE PARALLEL SAFE
 AS $$
@@ -35,6 +42,14 @@ AS $$
                CASE WHEN substr(custom_fields ->> f.key, 20, 1) = '.' THEN 27 ELSE 20 END AS offset_at
     ) AS v
     WHERE jsonb_typeof(custom_fields -> f.key) = 'string'
+      AND CASE f.type
+            WHEN 'decimal' THEN
+                v.text ~ '^-?[0-9]+(\.[0-9]+)?$'
+                AND length(split_part(ltrim(v.text, '-'), '.', 1)) <= 131072
+                AND length(split_part(v.text, '.', 2)) <= 16383
+            ELSE
+                v.text ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{6})?[+-][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{6})?)?$'
+          END
 $$;
 
 UPDATE contacts AS c

@@ -41,6 +41,7 @@ EXAMPLE_PARAMS: dict[str, dict[str, object]] = {
     "unknown_field": {"field": "x"},
     "column_out_of_range": {"column": "F"},
     "value_mangled": {"stored": "007"},
+    "decimal_too_long": {"integer_digits": 131072, "fraction_digits": 16383},
 }
 
 

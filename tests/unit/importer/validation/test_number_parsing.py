@@ -50,6 +50,10 @@ def test_decimal_reads(cell: object, locale: str, expected: str) -> None:
         ("12 kg", "pt-BR", "invalid_decimal"),
         (True, "pt-BR", "invalid_decimal"),
         (float("nan"), "pt-BR", "invalid_decimal"),
+        # More digits than the contacts service keeps (PostgreSQL numeric's): refused here,
+        # not at apply. A text cell holds up to 32,767 characters.
+        ("0," + "1" * 16_384, "pt-BR", "decimal_too_long"),
+        ("0." + "0" * 16_384, "en", "decimal_too_long"),
     ],
 )
 def test_decimal_refuses(cell: object, locale: str, code: str) -> None:
@@ -129,3 +133,8 @@ def test_id_refuses(cell: object, code: str) -> None:
     problem = parse_id(cell)  # type: ignore[arg-type]
     assert isinstance(problem, ParseProblem)
     assert problem.code == code
+
+
+def test_decimal_keeps_numerics_digits() -> None:
+    assert parse_decimal("0," + "1" * 16_383, "pt-BR") == Decimal("0." + "1" * 16_383)
+    assert parse_decimal("9" * 32_000, "pt-BR") == Decimal("9" * 32_000)
