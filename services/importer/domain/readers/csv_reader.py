@@ -120,10 +120,31 @@ def _physical_lines(text: TextIO, progress: _RecordProgress, delimiter: str, lim
         if INVALID_TEXT_MARK in line:
             detail = display_name(text.encoding)
             raise FileRejected("invalid_encoding", row=progress.row, detail=detail)
+        starts_record = progress.chars == 0
         progress.chars += len(line)
         if progress.chars > limit:  # a record of many lines: a quote that never closes
             raise FileRejected("cell_too_long", row=progress.row, limit=limits.max_cell_chars)
+        if starts_record and len(line) > _WIDE_LINE and '"' not in line:
+            line = _narrowed(line, progress.row, delimiter, limits)
         yield line
+
+
+# The csv module makes a Python object of every cell of a record, tens of bytes each:
+# a line of millions of separators made ~225 MiB before the column limit refused it, or
+# before trailing empty cells were dropped. A line this wide that starts a record and has
+# no quote (so every separator separates cells, and the line is the whole record) is
+# looked at first with str methods. A line with quotes is left to the csv module.
+_WIDE_LINE = 64 * 1024
+
+
+def _narrowed(line: str, row: int, delimiter: str, limits: ReaderLimits) -> str:
+    """The line without its trailing empty cells (no columns: `_without_trailing_empties`
+    would drop them), or FileRejected when more cells remain than the column limit."""
+    body = line.rstrip("\r\n")
+    kept = body.rstrip(delimiter)
+    if (last := kept.count(delimiter)) >= limits.max_columns:
+        raise FileRejected("too_many_columns", row=row, column_index=last, limit=limits.max_columns)
+    return line if len(kept) == len(body) else kept + line[len(body) :]
 
 
 def _overlong(line: str, row: int, delimiter: str, limits: ReaderLimits) -> FileRejected:

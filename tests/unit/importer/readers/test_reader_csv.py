@@ -7,7 +7,7 @@ import pytest
 from readers_testkit import read_all
 
 from services.importer.domain.file_errors import FileRejected
-from services.importer.domain.readers import ReaderLimits, detect_format, open_sheet
+from services.importer.domain.readers import ReaderLimits, csv_reader, detect_format, open_sheet
 from services.importer.domain.sheet import FileFormat, RawRow
 from shared.cells import escape_formula
 
@@ -157,3 +157,33 @@ def test_limits_on_rows_columns_and_cell_length(tmp_path: Path) -> None:
         1,
         "3",
     )
+
+
+def _outcome(path: Path, **options: object) -> object:
+    try:
+        return read_all(path, **options)
+    except FileRejected as rejected:
+        return (rejected.code, rejected.row, rejected.column)
+
+
+@pytest.mark.parametrize(
+    "wide_line",
+    [
+        "1;Ana" + ";" * 100_000,  # padded by a tool: trailing empty cells are no columns
+        "1;Ana" + ";" * 50_000 + " " + ";" * 50_000,  # a blank cell is a cell: too many
+        "1;" + ";".join(["x" * 200] * 499) + ";" * 1_000,  # 500 columns, the most allowed
+        "1;" + ";".join(["x" * 200] * 500),  # 501
+        '1;"An;a"' + ";" * 100_000,  # a quote: the csv module reads it all
+        '1;A"na' + ";x" * 40_000,  # a quote inside a cell, too many columns
+    ],
+)
+def test_a_wide_line_reads_as_the_csv_module_reads_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, wide_line: str
+) -> None:
+    """A line over 64 KiB without quotes is checked before the csv module makes its cells
+    (csv_reader._narrowed): the same rows, or the same refusal, as without that check."""
+    path = tmp_path / "wide.csv"
+    path.write_text(f"ID;Nome\r\n{wide_line}\r\n2;Bia\r\n", encoding="utf-8")
+    checked_first = _outcome(path)
+    monkeypatch.setattr(csv_reader, "_WIDE_LINE", 10**9)
+    assert checked_first == _outcome(path)
