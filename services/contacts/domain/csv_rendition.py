@@ -61,8 +61,10 @@ _TEXT_TYPES = frozenset(
 # that have them are formatted, the rest are written as their stored text.
 _DECIMAL = r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?$"
 # A JSON array of strings none of which needs a JSON escape, as jsonb writes it:
-# `["a", "b"]`. Its options are then the text between the quotes.
+# `["a", "b"]`. Its options are then the text between the quotes (`_custom_options`
+# recognises it without this regex, which the unit tests hold it to).
 _PLAIN_STRING_ARRAY = r'^\["[^"\\]*"(, "[^"\\]*")*\]$'
+assert '"' not in MULTI_VALUE_SEPARATOR
 
 
 # How timestamps are written: PostgreSQL's own output in these styles is the Python
@@ -82,7 +84,7 @@ class CsvRowsQuery:
     `sql` leaves it to PostgreSQL's date and timestamp input to reject a stored date or
     datetime that has the canonical shape but not a valid value (February 30, 25:00): the
     statement then fails with a data exception (SQLSTATE class 22). `checked_sql(n)`
-    checks every value before it casts it (it never fails on stored data, and costs ~2 µs
+    checks every value before it casts it (it never fails on stored data, and costs ~1 µs
     a row more with a date and a datetime field) and skips the first `n` rows: the rows
     `sql` sent before it failed, read again in the same transaction's snapshot.
 
@@ -167,19 +169,19 @@ def csv_rows_query(
     label, a joined list), the outer one formats them. Without the OFFSET 0 fence the
     planner folds the inner expressions into the outer ones, and a cell that reads its
     value two to four times (its first character, then the value) looks it up as often:
-    measured, a quarter more CPU for the bench account's 24 columns."""
+    measured, a quarter more CPU for the bench account's 24 columns. A middle level,
+    when a plan needs one, computes what several cells share or a cell uses twice
+    (`_Rendition.derived`); it costs nothing measurable."""
     check_plan(plan, custom_fields)
     statements = []
     for checked in (False, True):
         rendition = _Rendition(plan, list(where.params), checked)
-        cells = [rendition.cell(column, f"v{index}") for index, column in enumerate(plan.columns)]
-        values = "".join(f", {expression} AS {name}" for name, expression in rendition.values.items())
-        statements.append(
-            f"SELECT {', '.join(cells)} FROM ("
-            f"SELECT id{values} FROM contacts WHERE {where.sql}{_ID_RANGE} "
-            f"ORDER BY id OFFSET {_SKIPPED_ROWS if checked else 0}"
-            ") AS contact ORDER BY contact.id"
+        cells = rendition.cells()
+        source = rendition.source(
+            f"FROM contacts WHERE {where.sql}{_ID_RANGE} ORDER BY id OFFSET {_SKIPPED_ROWS if checked else 0}",
+            ordered=True,
         )
+        statements.append(f"SELECT {', '.join(cells)} FROM ({source}) AS contact ORDER BY contact.id")
     settings = {"DateStyle": DATE_STYLES[plan.locale], "TimeZone": plan.timezone}
     return CsvRowsQuery(
         statements[0],
@@ -217,12 +219,11 @@ def shown_cells_query(
     stored value). Raises CsvPlanError as `csv_rows_query` does."""
     check_plan(rendition, custom_fields)
     cells = _Rendition(rendition, [account_id, list(ids)], checked=True, escape_formulas=False)
-    texts = [f"({cells.cell(column, f'v{index}')})::text" for index, column in enumerate(rendition.columns)]
-    values = "".join(f", {expression} AS {name}" for name, expression in cells.values.items())
+    texts = [f"({cell})::text" for cell in cells.cells()]
+    source = cells.source("FROM contacts WHERE account_id = $1 AND id = ANY($2::bigint[]) OFFSET 0", ordered=False)
     sql = (
-        f"SELECT coalesce(json_object_agg(contact.id, json_build_array({', '.join(texts)})), '{{}}')::text FROM ("
-        f"SELECT id{values} FROM contacts WHERE account_id = $1 AND id = ANY($2::bigint[]) OFFSET 0"
-        ") AS contact"
+        f"SELECT coalesce(json_object_agg(contact.id, json_build_array({', '.join(texts)})), '{{}}')::text "
+        f"FROM ({source}) AS contact"
     )
     settings = {"DateStyle": DATE_STYLES[rendition.locale], "TimeZone": rendition.timezone}
     return ShownCellsQuery(sql, tuple(cells.params), settings)
@@ -260,10 +261,11 @@ def _column_problem(column: CsvColumn, custom_fields: Mapping[str, CustomFieldDe
 
 class _Rendition:
     """The cells of one plan: `values` collects the inner SELECT's expressions by name,
-    `cell` returns the outer expression that formats them (NULL for an empty cell).
-    `checked` checks dates and datetimes before casting them (CsvRowsQuery). Owner
-    labels and stage names become parameters only when a column needs them (asyncpg
-    prepares the statement to learn its parameters' types: each `$n` must be used)."""
+    `derived` the middle level's (over the values), `cells` returns the outer
+    expressions that format them (NULL for an empty cell). `checked` checks dates and
+    datetimes before casting them (CsvRowsQuery). Owner labels and stage names become
+    parameters only when a column needs them (asyncpg prepares the statement to learn
+    its parameters' types: each `$n` must be used)."""
 
     def __init__(self, plan: CellRendition, params: list[Any], checked: bool, escape_formulas: bool = True) -> None:
         self.checked = checked
@@ -271,16 +273,53 @@ class _Rendition:
         self.locale = plan.locale
         self.params = params
         self.values: dict[str, str] = {}
+        self.derived: dict[str, str] = {}
         self._plan = plan
+        self._digit_pair_texts = [
+            self._name(index)
+            for index, column in enumerate(plan.columns)
+            if column.custom and column.type in (FieldType.DATE, FieldType.DATETIME)
+        ]
+
+    def cells(self) -> list[str]:
+        return [self.cell(column, self._name(index)) for index, column in enumerate(self._plan.columns)]
 
     def cell(self, column: CsvColumn, name: str) -> str:
         if column.custom:
             return self._custom_cell(column.key, column.type, name)
         return self._standard_cell(column.key, name)
 
+    def source(self, from_where: str, ordered: bool) -> str:
+        """The SELECT of the values (`SELECT id, <values> <from_where>`), with the
+        derived values over it when there are any; in id order when `ordered`."""
+        values = "".join(f", {expression} AS {name}" for name, expression in self.values.items())
+        inner = f"SELECT id{values} {from_where}"
+        if not self.derived:
+            return inner
+        derived = "".join(f", {expression} AS {name}" for name, expression in self.derived.items())
+        order = " ORDER BY value.id" if ordered else ""
+        return f"SELECT value.*{derived} FROM ({inner}) AS value{order} OFFSET 0"
+
+    @staticmethod
+    def _name(index: int) -> str:
+        return f"v{index}"
+
     def _value(self, name: str, expression: str) -> str:
         self.values[name] = expression
         return name
+
+    def _derive(self, name: str, expression: str) -> str:
+        self.derived[name] = expression
+        return name
+
+    def digit_pairs(self, text: str) -> str:
+        """Whether `text` is in `_DIGIT_PAIRS`. A regex costs ~0.3 µs a call, most of it
+        the call: with two custom dates or datetimes or more, one call per row checks
+        them all (`_all_digit_pairs`), and a cell calls its own only when that fails."""
+        own = f"{text} ~ {_literal(_DIGIT_PAIRS)}"
+        if len(self._digit_pair_texts) < 2 or text not in self._digit_pair_texts:
+            return own
+        return f"({self._derive('digit_pairs', _all_digit_pairs(self._digit_pair_texts))} OR {own})"
 
     def _param(self, value: Any, sql_type: str) -> str:
         self.params.append(value)
@@ -320,11 +359,15 @@ class _Rendition:
         if field_type in _TEXT_TYPES:
             return self.text(text)
         if field_type is FieldType.NUMBER:
-            json_type = self._value(f"{name}_type", f"jsonb_typeof(custom_fields -> {_literal(key)})")
             # An integer is a number (1.0 too, as Python reads it); anything else is
-            # text, a fraction as it was stored.
+            # text, a fraction as it was stored. Digits first and no point: the stored
+            # text whatever the JSON type (no text escape starts with a digit), so the
+            # type is looked up (a second key lookup) only for the other values.
+            json_type = f"jsonb_typeof({self._value('custom_fields', 'custom_fields')} -> {_literal(key)})"
             return (
-                f"CASE WHEN {json_type} = 'number' AND strpos({text}, '.') = 0 THEN {text} "
+                f"CASE WHEN {text} >= '0' COLLATE \"C\" AND {text} < ':' COLLATE \"C\" AND strpos({text}, '.') = 0 "
+                f"THEN {text} "
+                f"WHEN {json_type} = 'number' AND strpos({text}, '.') = 0 THEN {text} "
                 f"WHEN {json_type} = 'number' AND {text}::numeric = trunc({text}::numeric) "
                 f"THEN trunc({text}::numeric)::text "
                 f"ELSE {self.text(text)} END"
@@ -333,10 +376,11 @@ class _Rendition:
             formatted = text if self.locale is Locale.EN else f"replace({text}, '.', ',')"
             return f"CASE WHEN {text} ~ {_literal(_DECIMAL)} THEN {formatted} ELSE {self.text(text)} END"
         if field_type is FieldType.DATE:
+            digits = self.digit_pairs(text)
             if self.checked:
-                return f"CASE WHEN {_is_iso_date(text)} THEN {self.date_text(text)} ELSE {self.text(text)} END"
+                return f"CASE WHEN {_is_iso_date(text, digits)} THEN {self.date_text(text)} ELSE {self.text(text)} END"
             # The cast rejects what has the shape without being a date; DateStyle writes it.
-            return f"CASE WHEN {_has_iso_date_shape(text)} THEN {text}::date::text ELSE {self.text(text)} END"
+            return f"CASE WHEN {_has_iso_date_shape(text, digits)} THEN {text}::date::text ELSE {self.text(text)} END"
         if field_type is FieldType.DATETIME:
             return self._custom_datetime(text)
         if field_type is FieldType.BOOLEAN:
@@ -352,7 +396,16 @@ class _Rendition:
     def _custom_options(self, key: str, text: str, name: str) -> str:
         array = self._value(f"{name}_json", f"custom_fields -> {_literal(key)}")
         separator = _literal(MULTI_VALUE_SEPARATOR)
-        options = f"replace(substr({text}, 3, length({text}) - 4), '\", \"', {separator})"
+        # An array's text `["…"]` without a backslash (no item needs a JSON escape, so
+        # every `"` delimits a string), with its `", "` replaced, on the middle level (the
+        # cell reads it twice or more). It has no `"` left exactly when the array is of
+        # plain strings (`_PLAIN_STRING_ARRAY`), and is then the options joined: two
+        # strpos and a LIKE instead of a regex, ~0.15 µs a cell less.
+        options = self._derive(
+            f"{name}_options",
+            f"CASE WHEN jsonb_typeof({array}) = 'array' AND strpos({text}, '\\') = 0 AND {text} LIKE '[\"%\"]' "
+            f"THEN replace(substr({text}, 3, length({text}) - 4), '\", \"', {separator}) END",
+        )
         # Arrays that need JSON unescaping (and non-string items, written as their JSON
         # text) are rare: a subquery for those.
         items = (
@@ -360,9 +413,8 @@ class _Rendition:
             f"FROM jsonb_array_elements_text({array}) WITH ORDINALITY AS items(item, position))"
         )
         return (
-            f"CASE jsonb_typeof({array}) WHEN 'array' THEN "
-            f"CASE WHEN {text} ~ {_literal(_PLAIN_STRING_ARRAY)} THEN {self.text(options)} "
-            f"ELSE {self.text(items)} END "
+            f"CASE WHEN strpos({options}, '\"') = 0 THEN {self.text(options)} "
+            f"WHEN jsonb_typeof({array}) = 'array' THEN {self.text(items)} "
             f"ELSE {self.text(text)} END"
         )
 
@@ -386,9 +438,16 @@ class _Rendition:
             f"(substr({text}, 1, 4) BETWEEN '0002' AND '9998' COLLATE \"C\" "
             f"OR extract(year FROM {instant}::timestamp) BETWEEN 1 AND 9999)"
         )
-        canonical = f"{_is_iso_datetime(text) if self.checked else _has_iso_datetime_shape(text)} AND {local_year_fits}"
+        digits = self.digit_pairs(text)
+        shape = _is_iso_datetime(text, digits) if self.checked else _has_iso_datetime_shape(text, digits)
+        canonical = f"{shape} AND {local_year_fits}"
         local = f"{self.local_datetime(instant)}::text"
-        return f"CASE WHEN {canonical} THEN {local} ELSE {self.text(text)} END"
+        general = f"CASE WHEN {canonical} THEN {local} ELSE {self.text(text)} END"
+        # Most stored datetimes are to the second with an offset of hours 00 to 09: then
+        # no field needs more than PostgreSQL's input checks (in `sql`), the instant is a
+        # plain cast and has no fraction to truncate. Every other text takes `general`.
+        fast = _is_common_iso_datetime(text, digits, self.checked)
+        return f"CASE WHEN {fast} THEN {text}::timestamptz::timestamp::text ELSE {general} END"
 
     def text(self, value: str) -> str:
         """A nullable text expression as a cell: escape_formula's rule (a leading quote
@@ -399,9 +458,10 @@ class _Rendition:
             return f"NULLIF({value}, '')"
         codes = ", ".join(map(str, _TRIGGER_CODES))
         # Most text starts with a letter, and every trigger and the quote are below "A":
-        # one call decides most cells. ascii('') is 0 (text never holds NUL).
+        # one call decides most cells; an absent value is decided next (else it goes
+        # through every test). ascii('') is 0 (text never holds NUL).
         return (
-            f"CASE WHEN ascii({value}) > {_BELOW_LETTERS} THEN {value} "
+            f"CASE WHEN ascii({value}) > {_BELOW_LETTERS} THEN {value} WHEN {value} IS NULL THEN NULL "
             f"WHEN ascii({value}) IN ({codes}) THEN '''' || {value} "
             f"WHEN ascii({value}) = {_QUOTE_CODE} AND ascii(substr({value}, 2)) IN ({codes}, {_QUOTE_CODE}) "
             f"THEN '''' || {value} "
@@ -413,8 +473,10 @@ class _Rendition:
         Python writer does), a timestamp that the session's DateStyle writes in the
         locale's layout (`DATE_STYLES`): cheaper than to_char, ~0.2 µs a cell. The
         session's TimeZone is the account's: `AT TIME ZONE 'name'` would look the zone up
-        by its name at every cell (measured: 5% of a rendition's time)."""
-        return f"date_trunc('second', {instant})::timestamp"
+        by its name at every cell (measured: 5% of a rendition's time). Truncated once
+        local (zone offsets are whole seconds): one conversion through the zone's rules,
+        where truncating the timestamptz makes two."""
+        return f"date_trunc('second', {instant}::timestamp)"
 
     def date_text(self, iso_date: str) -> str:
         """A canonical `YYYY-MM-DD` in the locale's layout, by moving its digits."""
@@ -448,18 +510,27 @@ _DATETIME_SHAPES = [
 ]
 
 
-def _has_iso_date_shape(text: str) -> str:
+def _all_digit_pairs(texts: Sequence[str]) -> str:
+    """Whether every text of `texts` that is not NULL is in `_DIGIT_PAIRS`: a string of
+    them joined by "T" is in it exactly then. That "T" is no digit, so a match has a
+    separator there: what comes before it and what comes after it are matches."""
+    joined = " || 'T' || ".join(f"coalesce({text}, '00')" for text in texts)
+    return f"({joined}) ~ {_literal(_DIGIT_PAIRS)}"
+
+
+def _has_iso_date_shape(text: str, digits: str) -> str:
     """Whether `text` is `YYYY-MM-DD` in digits (PostgreSQL's date input then takes it
-    exactly when Python's date type does, and fails otherwise)."""
-    return f"({text} LIKE '{_DATE_SHAPE}' AND {text} ~ {_literal(_DIGIT_PAIRS)})"
+    exactly when Python's date type does, and fails otherwise); `digits` says whether
+    it is in `_DIGIT_PAIRS`."""
+    return f"({text} LIKE '{_DATE_SHAPE}' AND {digits})"
 
 
-def _is_iso_date(text: str) -> str:
+def _is_iso_date(text: str, digits: str) -> str:
     """Whether `text` is `YYYY-MM-DD` and a date that Python's date type holds."""
-    return f"({_has_iso_date_shape(text)} AND {_is_calendar_date(text)})"
+    return f"({_has_iso_date_shape(text, digits)} AND {_is_calendar_date(text)})"
 
 
-def _has_iso_datetime_shape(text: str) -> str:
+def _has_iso_datetime_shape(text: str, digits: str) -> str:
     """Whether `text` has the shape of a datetime as Python's isoformat writes an aware
     one (digits in place), without the fields PostgreSQL's input would take where
     Python's does not (hour 24, second 60, offsets of 24 hours or 60 seconds): what it
@@ -473,13 +544,13 @@ def _has_iso_datetime_shape(text: str) -> str:
         )
 
     return (
-        f"({text} LIKE ANY ({shapes}::text[]) AND {text} ~ {_literal(_DIGIT_PAIRS)} "
+        f"({text} LIKE ANY ({shapes}::text[]) AND {digits} "
         f"AND substr({text}, 12, 2) < '24' COLLATE \"C\" AND substr({text}, 18, 2) < '60' COLLATE \"C\" "
         f"AND CASE WHEN substr({text}, 20, 1) = '.' THEN {offset_fits(27)} ELSE {offset_fits(20)} END)"
     )
 
 
-def _is_iso_datetime(text: str) -> str:
+def _is_iso_datetime(text: str, digits: str) -> str:
     """Whether `text` is a datetime as Python's isoformat writes an aware one: to the
     second or the microsecond, with an offset to the minute, second or microsecond."""
     shapes = _literal("{" + ",".join(_DATETIME_SHAPES) + "}")
@@ -496,10 +567,29 @@ def _is_iso_datetime(text: str) -> str:
         f"AND substr({text}, 18, 2) < '60' COLLATE \"C\""
     )
     return (
-        f"({text} LIKE ANY ({shapes}::text[]) AND {text} ~ {_literal(_DIGIT_PAIRS)} "
+        f"({text} LIKE ANY ({shapes}::text[]) AND {digits} "
         f"AND {_is_calendar_date(text)} AND {clock_fits} "
         f"AND CASE WHEN substr({text}, 20, 1) = '.' THEN {offset_fits(27)} ELSE {offset_fits(20)} END)"
     )
+
+
+def _is_common_iso_datetime(text: str, digits: str, checked: bool) -> str:
+    """Whether `text` is `YYYY-MM-DDTHH:MM:SS±0H:MM` in digits, local years 2 to 9998
+    whatever the offset: what `_custom_datetime` renders as a plain cast. `checked`
+    checks every field (`_is_iso_datetime`); else, as `_has_iso_datetime_shape`, only
+    those where PostgreSQL's input is more lenient than Python's (hour 24, second 60)."""
+    shape = f"({text} LIKE '{_DATE_SHAPE}T__:__:__-0_:__' OR {text} LIKE '{_DATE_SHAPE}T__:__:__+0_:__')"
+    fields = (
+        f"{_is_calendar_date(text)} AND substr({text}, 12, 2) < '24' COLLATE \"C\" "
+        f"AND substr({text}, 15, 2) < '60' COLLATE \"C\" AND substr({text}, 18, 2) < '60' COLLATE \"C\" "
+        f"AND substr({text}, 24, 2) < '60' COLLATE \"C\""
+        if checked
+        else f"substr({text}, 12, 2) < '24' COLLATE \"C\" AND substr({text}, 18, 2) < '60' COLLATE \"C\""
+    )
+    # A text that starts with four digits and a dash is at least "0002" and below "9999"
+    # exactly when its year is 2 to 9998.
+    year = f"{text} >= '0002' COLLATE \"C\" AND {text} < '9999' COLLATE \"C\""
+    return f"({shape} AND {digits} AND {fields} AND {year})"
 
 
 def _is_calendar_date(text: str) -> str:

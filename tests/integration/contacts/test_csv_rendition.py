@@ -231,6 +231,12 @@ EDGE_CUSTOM_VALUES = [
     {"momento": "9999-12-29T23:59:59.999999-16:00", "data": "1900-02-28", "valor": "-12345678901234567890.5"},
     {"momento": "2019-11-03T00:30:00-03:00", "varios": ["barra \\ invertida", 'Serviços "premium"', "-menos"]},
     {"momento": "1913-12-31T21:00:00-03:06:28", "texto": "'=", "nota": "\r\n", "fone": "+55 (11) 9", "site": "=x"},
+    # The bounds of the datetimes rendered by a plain cast (`_is_common_iso_datetime`):
+    # years 2 and 9998 with offsets of hours 00 to 09; year 1 with such an offset is not.
+    {"momento": "0002-01-01T00:00:00+09:59", "data": "0002-01-01", "inteiro": 7},
+    {"momento": "9998-12-31T23:59:59-09:59", "data": "9998-12-31"},
+    {"momento": "0001-01-02T10:00:00+05:00", "inteiro": 10**20},
+    {"momento": "2024-03-27T23:59:59-00:00", "varios": ["Varejo"]},
 ]
 
 
@@ -351,6 +357,9 @@ NON_CANONICAL = [
     ("inteiro", True, "true", None),
     ("inteiro", [1, 2], "[1, 2]", None),
     ("inteiro", RawJson("12345678901234567891.0"), "12345678901234567891", "12345678901234567168"),  # via float
+    ("inteiro", "-5", "'-5", None),  # a string: text, escaped
+    ("inteiro", "12.50", "12.50", None),  # a string with digits first: as stored, a number or not
+    ("inteiro", "1a", "1a", None),
     ("valor", 12.5, "12,5", None),  # a decimal stored as a number
     ("valor", RawJson("1.50"), "1,50", "1,5"),
     ("valor", "1e3", "1e3", "1000"),
@@ -363,6 +372,9 @@ NON_CANONICAL = [
     ("data", 20230115, "20230115", None),
     ("momento", "2024-03-27T06:01:23", "2024-03-27T06:01:23", "27/03/2024 03:01:23"),  # naive: Python reads UTC
     ("momento", "2024-03-27T25:01:23-03:00", "2024-03-27T25:01:23-03:00", None),
+    # Taken by PostgreSQL's input (as the next day, the next minute), not by Python's.
+    ("momento", "2024-03-27T24:00:00-03:00", "2024-03-27T24:00:00-03:00", None),
+    ("momento", "2024-03-27T23:59:60-03:00", "2024-03-27T23:59:60-03:00", None),
     ("momento", "2024-03-27 06:01:23-03:00", "2024-03-27 06:01:23-03:00", "27/03/2024 06:01:23"),
     ("ativo", "true", "true", None),
     ("ativo", 1, "1", None),
@@ -409,6 +421,54 @@ async def test_non_canonical_values_are_written_as_stored_text(
         column = header.index(f"'={field}")
         assert sql_row[column] == expected, (field, value)
         assert python_row[column] == (python_differs if python_differs is not None else expected), (field, value)
+
+
+async def test_a_non_canonical_date_or_datetime_leaves_the_rest_of_its_row_formatted(
+    http: httpx.AsyncClient, pool: asyncpg.Pool, contacts_client: ContactsClient, make_account: MakeAccount
+) -> None:
+    """A row's dates and datetimes are checked for digits by one regular expression
+    (`_all_digit_pairs`): when one of them fails it, the others are still formatted."""
+    account = await _account_with_every_field(http, pool, make_account)
+    context = (await contacts_client.account_context(account.id)).model_copy(update={"timezone": "America/Sao_Paulo"})
+    cases = [
+        ({"data": "2024-01-15", "momento": "2024-03-27 06:01:23-03:00"}, ["15/01/2024", "2024-03-27 06:01:23-03:00"]),
+        ({"data": "2024-1-015", "momento": "2024-03-27T06:01:23-03:00"}, ["2024-1-015", "27/03/2024 06:01:23"]),
+        (
+            {"data": "2024-01-15", "momento": "2024-03-27T06:01:23.5-03:00"},
+            ["15/01/2024", "2024-03-27T06:01:23.5-03:00"],
+        ),
+        ({"data": "2024-01-1x", "momento": None}, ["2024-01-1x", ""]),
+        ({"data": "2024-01-15", "momento": "2024-03-27T06:01:23-03:00"}, ["15/01/2024", "27/03/2024 06:01:23"]),
+    ]
+    async with pool.acquire() as conn:
+        ids = [
+            await conn.fetchval(
+                "INSERT INTO contacts (account_id, name, custom_fields) VALUES ($1, 'x', $2::text::jsonb) RETURNING id",
+                account.id,
+                json.dumps(values),
+            )
+            for values, _ in cases
+        ]
+    for fields in (["data", "momento"], ["momento", "data"]):
+        expected = [cells if fields[0] == "data" else cells[::-1] for _, cells in cases]
+        sql, _ = await _sql_csv(contacts_client, context, Selection(ids=ids), "pt-BR", fields)
+        assert [row[1:] for row in _rows(sql)[1:]] == expected
+        # The importer's lookup renders them by the checked statement.
+        looked_up = await _lookup_cells(contacts_client, context, ids, fields)
+        assert [list(looked_up[i][1:]) for i in ids] == [[cell or None for cell in cells] for cells in expected]
+
+
+async def _lookup_cells(
+    client: ContactsClient, context: AccountContext, ids: list[int], fields: list[str]
+) -> dict[int, tuple[str | None, ...]]:
+    columns = build_columns(context, "pt-BR", fields)
+    rendition = CellRendition.of_account(
+        context, [CsvColumn(key=c.key, type=c.field.type, custom=c.field.custom) for c in columns], Locale.PT_BR
+    )
+    lookup = await client.lookup(
+        context.account_id, ContactLookupRequest(ids=ids, cells=rendition, with_contacts=False)
+    )
+    return dict(lookup.cells)
 
 
 def _rows(content: bytes) -> list[list[str]]:

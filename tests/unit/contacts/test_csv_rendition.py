@@ -11,7 +11,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from services.contacts.domain.contact_filter import selection_where
-from services.contacts.domain.csv_rendition import CsvPlanError, CsvRowsSent, csv_rows_query
+from services.contacts.domain.csv_rendition import (
+    _DIGIT_PAIRS,
+    _PLAIN_STRING_ARRAY,
+    CsvPlanError,
+    CsvRowsSent,
+    csv_rows_query,
+)
 from services.contacts.domain.custom_field_rules import CustomFieldDefinition
 from shared.contacts_api import CsvColumn, SelectionCsvRequest
 from shared.fields import STANDARD_FIELDS, FieldType
@@ -126,6 +132,57 @@ def test_columns_the_account_lacks_and_unknown_zones_are_named() -> None:
             "unknown time zone 'Mars/Olympus'",
         ),
     ]
+
+
+def test_a_rows_dates_and_datetimes_share_one_digit_check_on_a_middle_level() -> None:
+    _, query = compile_plan(plan([standard("id"), custom("fundacao"), custom("cpf"), custom("visita")]))
+    assert query.sql.count(" AS digit_pairs") == 1
+    assert "SELECT value.*, (coalesce(v1, '00') || 'T' || coalesce(v3, '00')) ~ " in query.sql
+    assert query.sql.endswith(
+        "ORDER BY id OFFSET 0) AS value ORDER BY value.id OFFSET 0) AS contact ORDER BY contact.id"
+    )
+    assert "ORDER BY id OFFSET 1234) AS value ORDER BY value.id OFFSET 0) AS contact" in query.checked_sql(1234)
+    _, one_date = compile_plan(plan([standard("id"), custom("fundacao"), custom("cpf")]))
+    assert "digit_pairs" not in one_date.sql and "value.*" not in one_date.sql
+
+
+# The claims the SQL relies on, checked on Python's regular expressions (the pattern is
+# plain enough to mean the same there): texts joined by "T" are digit pairs exactly when
+# each is (NULL stands for "00"), and a text of four digits and a dash is at least
+# "0002" and below "9999" exactly when those digits are a year from 2 to 9998.
+_texts = st.text(alphabet=st.sampled_from(list("0123456789-T:.+ xé")), max_size=12)
+
+
+@given(st.lists(st.none() | st.one_of(_texts, st.from_regex(_DIGIT_PAIRS)), min_size=2, max_size=5))
+def test_joined_texts_are_digit_pairs_exactly_when_each_is(texts: list[str | None]) -> None:
+    pattern = re.compile(_DIGIT_PAIRS.removeprefix("^").removesuffix("$"))
+    joined = "T".join("00" if text is None else text for text in texts)
+    assert bool(pattern.fullmatch(joined)) == all(pattern.fullmatch(t) for t in texts if t is not None)
+
+
+@given(st.integers(0, 9999), _texts)
+def test_a_year_from_2_to_9998_is_two_text_comparisons(year: int, rest: str) -> None:
+    text = f"{year:04d}-{rest}"
+    assert (text >= "0002" and text < "9999") == (2 <= year <= 9998)
+
+
+_array_texts = st.one_of(
+    st.lists(st.text(alphabet=st.sampled_from(list('ab ,"\\[]{}')), max_size=4), max_size=4).map(
+        lambda items: "[" + ", ".join(f'"{item}"' for item in items) + "]"
+    ),
+    st.text(alphabet=st.sampled_from(list('[]", \\ab{}:1')), max_size=14),
+)
+
+
+@given(_array_texts)
+def test_plain_string_arrays_are_known_without_the_regex(text: str) -> None:
+    """What `_custom_options` checks instead of `_PLAIN_STRING_ARRAY`: no backslash, the
+    `["…"]` of LIKE, and no `"` left once every `", "` is replaced (as PostgreSQL's
+    replace does, leftmost first)."""
+    like = len(text) >= 4 and text.startswith('["') and text.endswith('"]')
+    options = text[2:-2].replace('", "', ", ")
+    checked = "\\" not in text and like and '"' not in options
+    assert checked == bool(re.fullmatch(_PLAIN_STRING_ARRAY.removeprefix("^").removesuffix("$"), text))
 
 
 # --- CsvRowsSent: complete rows only, counted -------------------------------------------
