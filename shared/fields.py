@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
+from decimal import Decimal
 from enum import StrEnum
 
 
@@ -57,6 +58,15 @@ CUSTOM_FIELD_TYPES: frozenset[FieldType] = frozenset(
 # refuses a longer one at validation rather than have it fail at apply.
 DECIMAL_INTEGER_DIGITS = 131_072
 DECIMAL_FRACTION_DIGITS = 16_383
+
+
+def decimal_fits(value: Decimal) -> bool:
+    """Whether a finite decimal has no more digits than a decimal field holds, as
+    plain notation writes it (a zero written `0E+9` is "0")."""
+    integer_digits = value.adjusted() + 1 if value else 1
+    fraction_digits = -value.as_tuple().exponent  # type: ignore[operator]  # finite: an int
+    return integer_digits <= DECIMAL_INTEGER_DIGITS and fraction_digits <= DECIMAL_FRACTION_DIGITS
+
 
 # Several values in one cell (emails, phones, tags, multi-select options) are joined with
 # this; a comma never occurs in an email, a phone number or a tag/option name (the

@@ -12,7 +12,14 @@ from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from shared.fields import CUSTOM_FIELD_TYPES, DECIMAL_FRACTION_DIGITS, DECIMAL_INTEGER_DIGITS, RESERVED_KEYS, FieldType
+from shared.fields import (
+    CUSTOM_FIELD_TYPES,
+    DECIMAL_FRACTION_DIGITS,
+    DECIMAL_INTEGER_DIGITS,
+    RESERVED_KEYS,
+    FieldType,
+    decimal_fits,
+)
 
 _KEY = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 # Shape checks only: the importer may pass unvalidated text when its user turned the
@@ -113,8 +120,7 @@ def _decimal(raw: Any, definition: CustomFieldDefinition) -> str:
     if not value.is_finite():
         raise ValueError
     # It is also kept as a PostgreSQL numeric (custom_field_numbers), whose digits end there.
-    integer_digits = value.adjusted() + 1 if value else 1
-    if integer_digits > DECIMAL_INTEGER_DIGITS or -value.as_tuple().exponent > DECIMAL_FRACTION_DIGITS:  # type: ignore[operator]
+    if not decimal_fits(value):
         shown = str(raw).strip()
         shown = shown if len(shown) <= 40 else f"{shown[:20]}…{shown[-10:]} ({len(shown)} characters)"
         raise FieldValueError(

@@ -18,7 +18,7 @@ from decimal import Decimal, InvalidOperation
 
 from services.importer.domain.parse_problem import ParseProblem
 from services.importer.domain.sheet import CellValue
-from shared.fields import DECIMAL_FRACTION_DIGITS, DECIMAL_INTEGER_DIGITS
+from shared.fields import DECIMAL_FRACTION_DIGITS, DECIMAL_INTEGER_DIGITS, decimal_fits
 
 MAX_ID = 2**63 - 1  # PostgreSQL bigint
 MAX_EXACT_FLOAT_INT = 2**53  # above this a float cell may have lost digits
@@ -42,9 +42,7 @@ def parse_decimal(cell: CellValue, locale: str) -> Decimal | ParseProblem:
         if parsed.code == "invalid_number":
             return ParseProblem("invalid_decimal", parsed.params)
         return parsed
-    integer_digits = parsed.adjusted() + 1 if parsed else 1
-    fraction_digits = -parsed.as_tuple().exponent  # type: ignore[operator]  # finite: an int
-    if integer_digits > DECIMAL_INTEGER_DIGITS or fraction_digits > DECIMAL_FRACTION_DIGITS:
+    if not decimal_fits(parsed):
         return ParseProblem(
             "decimal_too_long", {"integer_digits": DECIMAL_INTEGER_DIGITS, "fraction_digits": DECIMAL_FRACTION_DIGITS}
         )
