@@ -27,6 +27,8 @@ KAFKA_PORT = int(os.environ.get("CRM_BULK_KAFKA_PORT", "19092"))
 S3_PORT = int(os.environ.get("CRM_BULK_S3_PORT", "18333"))
 KAFKA_BOOTSTRAP = f"127.0.0.1:{KAFKA_PORT}"
 S3_ENDPOINT = f"127.0.0.1:{S3_PORT}"
+# SeaweedFS's filer (deploy/local/infra.sh), whose metadata shows how objects are stored.
+SEAWEEDFS_FILER_PORT = int(os.environ.get("CRM_BULK_SW_FILER_PORT", "18888"))
 INTERNAL_TOKEN = "crm-bulk-test-internal-token"
 
 

@@ -16,7 +16,7 @@ import pytest
 
 from shared.s3 import PART_SIZE, ObjectStore
 from shared.settings import S3Settings
-from tests.support.stack import S3_ENDPOINT
+from tests.support.stack import S3_ENDPOINT, SEAWEEDFS_FILER_PORT
 
 MiB = 1024 * 1024
 
@@ -55,6 +55,28 @@ async def test_unknown_length_upload_reads_back_identical(store: ObjectStore) ->
     assert response.status_code == 200
     assert hashlib.sha256(response.content).digest() == hashlib.sha256(data).digest()
     assert "contatos.bin" in response.headers.get("content-disposition", "")
+
+
+async def test_text_parts_are_stored_as_sent(store: ObjectStore) -> None:
+    """SeaweedFS gzips parts it takes for text (and gunzips them on every read) unless
+    they are declared opaque: the CSV exports' parts must be stored as sent, while the
+    object keeps its own content type."""
+    row = "1;Conceição Magalhães;conceicao@example.com.br;'+5511999990000;Lead;SIM;01/12/2026\r\n"
+    data = (row * (PART_SIZE // len(row) + 2000)).encode()  # two parts of text
+    key = f"tests/platform/{uuid.uuid4()}.csv"
+
+    await store.upload_stream(key, chunks_of(data), content_type="text/csv; charset=utf-8")
+
+    async with httpx.AsyncClient() as client:
+        entry = (
+            await client.get(f"http://127.0.0.1:{SEAWEEDFS_FILER_PORT}/buckets/{store.bucket}/{key}?metadata=true")
+        ).json()
+        assert entry["Mime"] == "text/csv; charset=utf-8"
+        assert len(entry["chunks"]) >= 2
+        assert [chunk.get("is_compressed", False) for chunk in entry["chunks"]] == [False] * len(entry["chunks"])
+        response = await client.get(store.presigned_get_url(key, timedelta(minutes=5), download_name="contatos.csv"))
+    assert response.content == data
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
 
 
 async def test_tampered_presigned_url_is_refused(store: ObjectStore) -> None:
