@@ -38,8 +38,6 @@ MAX_ATTEMPTS = 5
 # collector's youngest generation fills (700 allocations) is never scanned by it, nor
 # promoted to be scanned again (measured: ~15% of an export's CPU at 500 a batch).
 ENCODE_BATCH = 50
-# A CSV export's bytes go to the object store in pieces of about this size.
-UPLOAD_CHUNK = 1 << 20
 
 PublishEvent = Callable[[str, str, pydantic.BaseModel], Awaitable[object]]
 
@@ -190,20 +188,16 @@ def _as_registered(record: ExportRecord) -> ExportRequested:
 
 
 async def csv_file_chunks(header: bytes, rows: AsyncIterator[bytes], records: CsvRecordEnds) -> AsyncIterator[bytes]:
-    """The header, then the rows with CRLF line ends, in pieces of about UPLOAD_CHUNK. A
-    stream that ends in the middle of a row is a broken one (ContactsApiError: the
-    upload is abandoned and the export retried)."""
-    pending = bytearray(header)
+    """The header, then the rows with CRLF line ends, a chunk of rows at a time. A stream
+    that ends in the middle of a row is a broken one (ContactsApiError: the upload is
+    abandoned and the export retried)."""
+    yield header
     async for chunk in rows:
-        pending += records.convert(chunk)
-        if len(pending) >= UPLOAD_CHUNK:
-            yield bytes(pending)
-            pending.clear()
+        yield records.convert(chunk)
     try:
         records.finish()
     except IncompleteCsvRows as error:
         raise ContactsApiError(None, f"contacts service stream broke: {error}") from error
-    yield bytes(pending)
 
 
 async def _encoded_chunks(encoder: XlsxExportWriter, contacts: AsyncIterator[StreamedContact]) -> AsyncIterator[bytes]:

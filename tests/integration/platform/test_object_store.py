@@ -13,6 +13,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
 import pytest
+from minio.error import S3Error
 
 from shared.s3 import PART_SIZE, ObjectStore
 from shared.settings import S3Settings
@@ -128,3 +129,46 @@ async def test_failed_source_leaves_no_object(store: ObjectStore, fail_after: in
     # ...and no multipart upload left behind, holding its parts (it was aborted).
     pending = await asyncio.to_thread(store._client._list_multipart_uploads, store.bucket, prefix=key)
     assert [u.object_name for u in pending.uploads] == []
+
+
+@pytest.mark.parametrize(
+    ("size", "parts"),
+    [(0, 1), (PART_SIZE - 1, 1), (PART_SIZE, 1), (PART_SIZE + 1, 2), (2 * PART_SIZE, 2)],
+    ids=["empty", "under-a-part", "a-part", "a-part-and-a-byte", "two-parts"],
+)
+async def test_sizes_around_a_part_read_back_identical(store: ObjectStore, size: int, parts: int) -> None:
+    """A part is cut when PART_SIZE bytes or more are in (whole chunks): an object of
+    exactly that size is one part of a multipart upload (no empty last part), a smaller
+    one a single PUT."""
+    data = os.urandom(size)
+    key = new_key()
+
+    stored = await store.upload_stream(key, chunks_of(data, size=MiB))
+
+    info = await store.stat(key)
+    assert info is not None and info.size == size == stored.size
+    multipart = size >= PART_SIZE
+    assert (info.etag or "").endswith(f"-{parts}") == multipart, info.etag
+    async with httpx.AsyncClient() as client:
+        response = await client.get(store.presigned_get_url(key, timedelta(minutes=5)))
+    assert response.content == data
+
+
+async def test_upload_aborted_meanwhile_fails_and_leaves_no_object(store: ObjectStore) -> None:
+    """A newer attempt of an export aborts its predecessors' unfinished uploads: the
+    older attempt, still streaming, must fail rather than report a file."""
+    key = new_key()
+    aborted = asyncio.Event()
+
+    async def slow_source() -> AsyncIterator[bytes]:
+        async for chunk in chunks_of(os.urandom(4 * PART_SIZE)):
+            yield chunk
+            if not aborted.is_set() and await store.incomplete_uploads(key):
+                assert await store.abort_incomplete_uploads(key) == 1
+                aborted.set()
+
+    with pytest.raises(S3Error) as failure:
+        await store.upload_stream(key, slow_source())
+    assert aborted.is_set()
+    assert failure.value.code == "NoSuchUpload"
+    assert await store.stat(key) is None
