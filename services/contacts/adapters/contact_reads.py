@@ -242,12 +242,15 @@ async def stream_csv_rows(conn: asyncpg.Connection, query: CsvRowsQuery) -> Asyn
         await conn.execute("RELEASE SAVEPOINT csv_rows")
 
 
-async def csv_range_ends(conn: asyncpg.Connection, query: CsvRowsQuery, rows_per_range: int) -> list[int]:
-    """The ids that cut the query's contacts into ranges of `rows_per_range` (the last id
-    of each full range), in the caller's transaction."""
-    await _set_local(conn, CSV_ROWS_SETTINGS)
-    rows = await conn.fetch(query.range_ends_sql(rows_per_range), *query.params[: query.where_param_count])
-    return [row["id"] for row in rows]
+async def csv_range_end(
+    conn: asyncpg.Connection, query: CsvRowsQuery, rows_per_range: int, after: int | None
+) -> int | None:
+    """The id of the `rows_per_range`-th of the query's contacts after id `after` (from
+    the first when None), None when fewer are left; in the caller's transaction."""
+    end: int | None = await conn.fetchval(
+        query.range_end_sql(rows_per_range, after), *query.params[: query.where_param_count]
+    )
+    return end
 
 
 # What pg_export_snapshot() returns, e.g. 00000003-0000001B-1: checked, as SET

@@ -89,8 +89,8 @@ class CsvRowsQuery:
     `sql` sent before it failed, read again in the same transaction's snapshot.
 
     `within(after, up_to)` is the same query for the contacts with `after < id <= up_to`
-    only, and `range_ends_sql(n)` finds ids that cut the selection into parts of `n`
-    contacts: parts that several connections sharing one snapshot render at once."""
+    only, and `range_end_sql(n, after)` finds the id that ends the part of `n` contacts
+    after `after`: parts that several connections sharing one snapshot render at once."""
 
     _sql: str
     params: tuple[Any, ...]
@@ -120,16 +120,15 @@ class CsvRowsQuery:
     def within(self, after: int | None, up_to: int | None) -> CsvRowsQuery:
         return replace(self, after_id=after, up_to_id=up_to)
 
-    def range_ends_sql(self, rows_per_range: int) -> str:
-        """A SELECT of the id of every `rows_per_range`-th selected contact, in id order;
-        its parameters are `params[:where_param_count]`."""
+    def range_end_sql(self, rows_per_range: int, after: int | None) -> str:
+        """A SELECT of the id of the `rows_per_range`-th selected contact after id
+        `after` (from the first when None), no row when fewer are left; its parameters
+        are `params[:where_param_count]`."""
         step = int(rows_per_range)
         if step < 1:
             raise ValueError("rows_per_range must be positive")
-        return (
-            "SELECT id FROM (SELECT id, row_number() OVER (ORDER BY id) AS n "
-            f"FROM contacts WHERE {self._where_sql}) AS selected WHERE n % {step} = 0 ORDER BY id"
-        )
+        start = "" if after is None else f" AND id > {int(after)}"
+        return f"SELECT id FROM contacts WHERE {self._where_sql}{start} ORDER BY id OFFSET {step - 1} LIMIT 1"
 
     def _id_range(self) -> str:
         # Integers only (checked by int()), so the bounds can be inlined: COPY takes no

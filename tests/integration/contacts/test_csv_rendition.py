@@ -789,6 +789,47 @@ async def test_parts_without_a_spare_connection_or_with_a_failing_part(
     assert b"".join([chunk async for chunk in selection_reads.stream_csv_rows(pool, query)]) == whole
 
 
+async def test_parts_are_cut_as_they_are_taken_and_a_failed_cut_breaks_the_stream_after_them(
+    pool: asyncpg.Pool, contacts_client: ContactsClient, make_account: MakeAccount, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where a part ends is looked up when the part before it is taken, not all before
+    the first row; if a lookup fails, the stream breaks off after the parts already
+    taken, whole, and leaves no statement running."""
+    account = await make_account()
+    context = await contacts_client.account_context(account.id)
+    await _plain_contacts(pool, account.id, 1000)
+    monkeypatch.setattr(selection_reads, "CSV_ROWS_PER_PART", 100)
+    plan = csv_rows_plan(Selection(all=True), build_columns(context, "pt-BR", ["id", "name"]), context, "pt-BR")
+    async with pool.acquire() as conn:
+        query = await selection_reads.csv_rows_for(conn, account.id, plan)
+    whole = b"".join([chunk async for chunk in selection_reads.stream_csv_rows(pool, query)])
+    lines = whole.split(b"\n")
+    assert len(lines) == 1001
+
+    find_end = contact_reads.csv_range_end
+    looked_up: list[int | None] = []
+
+    async def third_lookup_fails(conn: asyncpg.Connection, q: CsvRowsQuery, rows: int, after: int | None) -> int | None:
+        looked_up.append(after)
+        if len(looked_up) == 3:
+            raise asyncpg.QueryCanceledError("canceling statement due to statement timeout")
+        return await find_end(conn, q, rows, after)
+
+    monkeypatch.setattr(contact_reads, "csv_range_end", third_lookup_fails)
+    got = bytearray()
+    with pytest.raises(asyncpg.QueryCanceledError):
+        async for chunk in selection_reads.stream_csv_rows(pool, query):
+            got += chunk
+    # The first lookup found where part 1 ends (before any row), the second where part 2
+    # ends (as part 1 was taken), the third failed as part 2 was taken: what came is
+    # part 1, whole.
+    assert len(looked_up) == 3 and looked_up[0] is None
+    assert bytes(got) == b"\n".join(lines[:100]) + b"\n"
+    assert await _copies_running(pool) == 0
+    monkeypatch.setattr(contact_reads, "csv_range_end", find_end)
+    assert b"".join([chunk async for chunk in selection_reads.stream_csv_rows(pool, query)]) == whole
+
+
 async def test_a_split_stream_cancelled_at_every_await_gives_both_connections_back(
     pool: asyncpg.Pool, contacts_client: ContactsClient, make_account: MakeAccount, monkeypatch: pytest.MonkeyPatch
 ) -> None:
