@@ -46,6 +46,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.contacts_seed import BENCH_ACCOUNT, BENCH_DATABASE
+from bench.stored_files import remove_under
 from services.contacts.adapters.contact_reads import CONTACT_COLUMNS
 from services.contacts.config import ContactsPostgres
 from shared import topics
@@ -322,6 +323,7 @@ async def run_export(
     if record.topic != topics.EXPORT_READY:
         raise RuntimeError(f"export failed: {outcome['data']}")
     data = outcome["data"]
+    await remove_under(data["bucket"], data["object_key"].rpartition("/")[0] + "/")
     return Run(
         elapsed,
         data["row_count"],

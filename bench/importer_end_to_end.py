@@ -34,6 +34,7 @@ import httpx
 import psutil
 
 from bench.contacts_seed import BENCH_ACCOUNT, BENCH_DATABASE
+from bench.stored_files import remove_under
 from services.contacts.adapters import accounts_store, contact_reads
 from services.contacts.config import ContactsPostgres
 from services.contacts.domain.contact_filter import filter_where
@@ -43,6 +44,7 @@ from services.export.domain.xlsx_writer import XlsxExportWriter
 from shared.contacts_api import ContactRecord
 from shared.postgres import init_connection
 from shared.selection import ContactFilter
+from shared.settings import S3Settings
 from tests.support.stack import ServiceProcess, free_port, service_env
 
 CLONE = f"{BENCH_DATABASE}_import"
@@ -282,6 +284,9 @@ async def main(args: argparse.Namespace) -> None:
         contacts.stop()
         if not args.keep:
             await drop_databases(CLONE, importer_db)
+    if not args.keep:  # the uploaded files (~310 MB for the CSV)
+        for _phases, view, _peak, _base in results:
+            await remove_under(S3Settings().bucket, f"imports/{account_id}/{view.get('import_id')}/")
     print(
         f"\nimporter idle RSS {idle_rss / 2**20:.0f} MiB; file sizes: CSV {csv_path.stat().st_size / 2**20:.0f} MiB, "
         f"XLSX {xlsx_path.stat().st_size / 2**20:.0f} MiB"
