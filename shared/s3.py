@@ -82,9 +82,16 @@ class _MultipartUpload:
                 self._client._create_multipart_upload, self._bucket, self._key, headers
             )
         while len(self._uploading) >= PARTS_IN_FLIGHT:
-            self._uploaded.append(await self._uploading.popleft())
+            await self._oldest_uploaded()
         number = len(self._uploaded) + len(self._uploading) + 1
         self._uploading.append(asyncio.create_task(asyncio.to_thread(self._upload_part, number, data)))
+
+    async def _oldest_uploaded(self) -> None:
+        # Taken off the queue only once done: a part still uploading when the caller is
+        # cancelled must be waited for by `abort`, or it could land after the abort.
+        part = await self._uploading[0]
+        self._uploading.popleft()
+        self._uploaded.append(part)
 
     def _upload_part(self, number: int, data: bytes) -> Part:
         assert self.upload_id is not None
@@ -96,7 +103,7 @@ class _MultipartUpload:
         """Waits for the parts, then makes them the object; returns its ETag."""
         assert self.upload_id is not None
         while self._uploading:
-            self._uploaded.append(await self._uploading.popleft())
+            await self._oldest_uploaded()
         result = await asyncio.to_thread(
             self._client._complete_multipart_upload, self._bucket, self._key, self.upload_id, self._uploaded
         )

@@ -172,3 +172,25 @@ async def test_upload_aborted_meanwhile_fails_and_leaves_no_object(store: Object
     assert aborted.is_set()
     assert failure.value.code == "NoSuchUpload"
     assert await store.stat(key) is None
+
+
+async def test_cancelled_upload_leaves_no_object_and_no_upload(store: ObjectStore) -> None:
+    """A cancelled export (its message handler stopped) cancels the upload with parts in
+    flight: the multipart upload is aborted once they have ended."""
+    key = new_key()
+    started = asyncio.Event()
+
+    async def stalls_after_three_parts() -> AsyncIterator[bytes]:
+        async for chunk in chunks_of(os.urandom(3 * PART_SIZE + MiB)):
+            yield chunk
+        started.set()
+        await asyncio.Event().wait()
+
+    upload = asyncio.create_task(store.upload_stream(key, stalls_after_three_parts()))
+    await asyncio.wait_for(started.wait(), 30)
+    assert [u.key for u in await store.incomplete_uploads(key)] == [key]
+    upload.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await upload
+    assert await store.stat(key) is None
+    assert await store.incomplete_uploads(key) == []
