@@ -475,6 +475,13 @@ def main() -> None:
         if key not in best or result.ratio < best[key].ratio:
             best[key] = result
     rendered = table(list(best.values()))
+    if args.rounds > 1:
+        by_round = "\n".join(
+            f"- {tree}, {name}: time / COPY by round "
+            + ", ".join(f"{r.ratio:.2f}×" for r in results if (r.tree, r.scenario.name) == (tree, name))
+            for tree, name in best
+        )
+        rendered += f"\n\n{by_round}"
     print()
     print(rendered)
     if args.write_docs:
