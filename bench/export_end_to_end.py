@@ -18,8 +18,11 @@ since CSV rows are formatted in PostgreSQL (services/contacts/domain/csv_renditi
 it is most of a CSV export's: compare the times.
 
 `--tree label=path` runs the services from another source tree (e.g. `git archive HEAD`
-unpacked in /tmp) with the same venv, so that before and after are measured in one run.
-`--write-docs` puts the table into docs/benchmarks.md, section `## Export service`.
+unpacked in /tmp) with the same venv, so that before and after are measured in one run;
+`--rounds N` alternates the trees N times (each round has its own baseline) and reports
+each tree's best round and every round's ratio. Each export's file is removed from the
+object store once measured. `--write-docs` puts the table into docs/benchmarks.md,
+section `## Export service`.
 """
 
 from __future__ import annotations
