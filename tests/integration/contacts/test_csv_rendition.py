@@ -789,19 +789,27 @@ async def test_parts_without_a_spare_connection_or_with_a_failing_part(
     assert b"".join([chunk async for chunk in selection_reads.stream_csv_rows(pool, query)]) == whole
 
 
-async def test_parts_are_cut_as_they_are_taken_and_a_failed_cut_breaks_the_stream_after_them(
+async def _thousand_contacts_in_parts_of_100(
     pool: asyncpg.Pool, contacts_client: ContactsClient, make_account: MakeAccount, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Where a part ends is looked up when the part before it is taken, not all before
-    the first row; if a lookup fails, the stream breaks off after the parts already
-    taken, whole, and leaves no statement running."""
+) -> CsvRowsQuery:
+    """The query of an account of 1,000 plain contacts (id and name), rendered in parts
+    of 100."""
     account = await make_account()
     context = await contacts_client.account_context(account.id)
     await _plain_contacts(pool, account.id, 1000)
     monkeypatch.setattr(selection_reads, "CSV_ROWS_PER_PART", 100)
     plan = csv_rows_plan(Selection(all=True), build_columns(context, "pt-BR", ["id", "name"]), context, "pt-BR")
     async with pool.acquire() as conn:
-        query = await selection_reads.csv_rows_for(conn, account.id, plan)
+        return await selection_reads.csv_rows_for(conn, account.id, plan)
+
+
+async def test_parts_are_cut_as_they_are_taken_and_a_failed_cut_breaks_the_stream_after_them(
+    pool: asyncpg.Pool, contacts_client: ContactsClient, make_account: MakeAccount, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where a part ends is looked up when the part before it is taken, not all before
+    the first row; if a lookup fails, the stream breaks off after the parts already
+    taken, whole, and leaves no statement running."""
+    query = await _thousand_contacts_in_parts_of_100(pool, contacts_client, make_account, monkeypatch)
     whole = b"".join([chunk async for chunk in selection_reads.stream_csv_rows(pool, query)])
     lines = whole.split(b"\n")
     assert len(lines) == 1001
@@ -837,13 +845,7 @@ async def test_a_split_stream_cancelled_at_every_await_gives_both_connections_ba
     and anyio cancels the task again at every await until it ends: the stream's cleanup
     (the renderers stopped, both transactions ended) must still give both connections
     back to the pool, with no transaction left open on the shared snapshot."""
-    account = await make_account()
-    context = await contacts_client.account_context(account.id)
-    await _plain_contacts(pool, account.id, 1000)
-    monkeypatch.setattr(selection_reads, "CSV_ROWS_PER_PART", 100)
-    plan = csv_rows_plan(Selection(all=True), build_columns(context, "pt-BR", ["id", "name"]), context, "pt-BR")
-    async with pool.acquire() as conn:
-        query = await selection_reads.csv_rows_for(conn, account.id, plan)
+    query = await _thousand_contacts_in_parts_of_100(pool, contacts_client, make_account, monkeypatch)
     render = contact_reads.stream_csv_rows
 
     async def stalling_after_the_first_part(conn: asyncpg.Connection, part: CsvRowsQuery) -> AsyncIterator[bytes]:
