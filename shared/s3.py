@@ -70,28 +70,39 @@ class _MultipartUpload:
     def __init__(self, client: Minio, bucket: str, key: str, headers: DictType) -> None:
         self._client, self._bucket, self._key, self._headers = client, bucket, key, headers
         self.upload_id: str | None = None
+        self._creating: asyncio.Task[str] | None = None
         self._uploaded: list[Part] = []
         self._uploading: collections.deque[asyncio.Task[Part]] = collections.deque()
+
+    # Every request runs in a worker thread that a cancellation cannot stop: the caller
+    # waits for its task with asyncio.wait, which (unlike awaiting the task) does not
+    # cancel it, so that `abort` finds and waits for whatever is still running. Else an
+    # upload begun, or a part sent, after the abort would stay behind.
+
+    @property
+    def begun(self) -> bool:
+        return self._creating is not None
 
     async def add_part(self, data: bytes) -> None:
         """Starts uploading `data` as the next part, once fewer than PARTS_IN_FLIGHT are;
         raises what made an earlier part fail."""
-        if self.upload_id is None:
+        if self._creating is None:
             headers = dict(self._headers)  # minio adds to them
-            self.upload_id = await asyncio.to_thread(
-                self._client._create_multipart_upload, self._bucket, self._key, headers
-            )
+            create = self._client._create_multipart_upload
+            self._creating = asyncio.create_task(asyncio.to_thread(create, self._bucket, self._key, headers))
+        if self.upload_id is None:
+            await asyncio.wait([self._creating])
+            self.upload_id = self._creating.result()
         while len(self._uploading) >= PARTS_IN_FLIGHT:
             await self._oldest_uploaded()
         number = len(self._uploaded) + len(self._uploading) + 1
         self._uploading.append(asyncio.create_task(asyncio.to_thread(self._upload_part, number, data)))
 
     async def _oldest_uploaded(self) -> None:
-        # Taken off the queue only once done: a part still uploading when the caller is
-        # cancelled must be waited for by `abort`, or it could land after the abort.
-        part = await self._uploading[0]
+        oldest = self._uploading[0]
+        await asyncio.wait([oldest])
         self._uploading.popleft()
-        self._uploaded.append(part)
+        self._uploaded.append(oldest.result())
 
     def _upload_part(self, number: int, data: bytes) -> Part:
         assert self.upload_id is not None
@@ -100,7 +111,9 @@ class _MultipartUpload:
         return Part(number, etag)
 
     async def complete(self) -> str | None:
-        """Waits for the parts, then makes them the object; returns its ETag."""
+        """Waits for the parts, then makes them the object; returns its ETag. Cancelled
+        while the object is being made, the whole object may still appear (never a part
+        of it)."""
         assert self.upload_id is not None
         while self._uploading:
             await self._oldest_uploaded()
@@ -110,16 +123,36 @@ class _MultipartUpload:
         return result.etag
 
     async def abort(self) -> None:
-        """Lets the parts being uploaded end, then aborts the upload, which frees its
-        parts. Failing that, the upload is left to `ObjectStore.abort_incomplete_uploads`."""
-        await asyncio.gather(*self._uploading, return_exceptions=True)
-        self._uploading.clear()
-        if self.upload_id is None:
+        """Waits for the requests still running, then aborts the upload, which frees its
+        parts. Cancelled meanwhile, it still does so in the background; failing, it
+        leaves the upload to `ObjectStore.abort_incomplete_uploads`."""
+        if self._creating is None:
             return
+        aborting = asyncio.create_task(self._abort())
+        _ABORTING.add(aborting)
+        aborting.add_done_callback(_ABORTING.discard)
+        await asyncio.shield(aborting)
+
+    async def _abort(self) -> None:
+        assert self._creating is not None
+        running = [self._creating, *self._uploading]
+        await asyncio.wait(running)
+        for request in running[1:]:
+            if not request.cancelled():
+                request.exception()  # seen: the failure that ended the upload is already raised
+        self._uploading.clear()
+        if self._creating.cancelled() or self._creating.exception() is not None:
+            return  # no upload was begun
         try:
-            await asyncio.to_thread(self._client._abort_multipart_upload, self._bucket, self._key, self.upload_id)
+            upload_id = self._creating.result()
+            await asyncio.to_thread(self._client._abort_multipart_upload, self._bucket, self._key, upload_id)
         except Exception:
             log.warning("could not abort the multipart upload of %s; left to the sweep", self._key, exc_info=True)
+
+
+# Aborts that outlive the task that was cancelled while they ran (asyncio keeps only weak
+# references to tasks).
+_ABORTING: set[asyncio.Task[None]] = set()
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,8 +206,9 @@ class ObjectStore:
         """Streams chunks of unknown total length into one object: a single PUT when it
         is smaller than PART_SIZE, else a multipart upload. The object appears only when
         the upload completes; any failure (of `chunks`, of S3, or a cancellation) aborts
-        the multipart upload, so no partial object is ever visible under `key`. Only a
-        killed process leaves its upload behind: see `abort_incomplete_uploads`."""
+        the multipart upload, so no partial object is ever visible under `key` (cancelled
+        while the object is being made, the whole of it may still appear). Only a killed
+        process leaves its upload behind: see `abort_incomplete_uploads`."""
         headers = genheaders(metadata, None, None, None, False)  # type: ignore[arg-type]
         headers["Content-Type"] = content_type
         upload = _MultipartUpload(self._client, self.bucket, key, headers)
@@ -189,11 +223,12 @@ class ObjectStore:
                 size += len(chunk)
                 if filled >= PART_SIZE:
                     # Parts need not be of one size: a part is whole chunks, joined once.
-                    await upload.add_part(b"".join(filling))
+                    part = b"".join(filling)
                     filling.clear()
                     filled = 0
+                    await upload.add_part(part)
             last = b"".join(filling)
-            if upload.upload_id is None:
+            if not upload.begun:
                 put = functools.partial(
                     self._client.put_object,
                     self.bucket,
@@ -202,6 +237,7 @@ class ObjectStore:
                     len(last),
                     content_type=content_type,
                     metadata=metadata,  # type: ignore[arg-type]
+                    part_size=PART_SIZE,  # one PUT: minio's own default would cut parts of 5 MiB
                 )
                 result = await asyncio.to_thread(put)
                 return StoredObject(key=key, size=size, etag=result.etag)
