@@ -21,8 +21,9 @@ def _remove_under(bucket: str, prefix: str) -> int:
 
 
 async def remove_under(bucket: str, prefix: str) -> int:
-    """Removes every object whose key starts with `prefix` (end it with "/"); returns
-    how many."""
-    if not prefix.endswith("/"):
-        raise ValueError(f"a prefix must end with '/': {prefix!r}")
+    """Removes every object whose key starts with `prefix`, one export's or import's
+    folder; returns how many."""
+    # Only an export's or an import's own folder: exports/<account>/<export id>/.
+    if not prefix.startswith(("exports/", "imports/")) or prefix.count("/") != 3 or "//" in prefix:
+        raise ValueError(f"not the folder of one export or import: {prefix!r}")
     return await asyncio.to_thread(_remove_under, bucket, prefix)
