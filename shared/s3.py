@@ -33,7 +33,7 @@ PARTS_IN_FLIGHT = 2
 # reads it: a part sent without one, or as application/octet-stream, is sniffed, and
 # text is gzipped when written and gunzipped on every read. "binary/octet-stream"
 # (S3's historical default type) is taken as opaque. Measured on a 310 MB CSV export
-# (docs/benchmarks.md): SeaweedFS's CPU for the upload 6.8 -> 3.5 s, for a download
+# (docs/benchmarks.md): SeaweedFS's CPU for the upload 6.8 -> 3.2-3.7 s, for a download
 # 1.9 -> 0.4 s.
 PART_CONTENT_TYPE = "binary/octet-stream"
 # Uploads a ListMultipartUploads request returns at most (S3's own maximum).
@@ -248,13 +248,6 @@ class ObjectStore:
             await upload.abort()
             raise
         return StoredObject(key=key, size=size, etag=etag)
-
-    async def upload_file(self, key: str, path: Path, content_type: str) -> StoredObject:
-        result = await asyncio.to_thread(
-            self._client.fput_object, self.bucket, key, str(path), content_type=content_type, part_size=PART_SIZE
-        )
-        size = await asyncio.to_thread(lambda: path.stat().st_size)
-        return StoredObject(key=key, size=size, etag=result.etag)
 
     async def download_to_file(self, key: str, path: Path) -> None:
         await asyncio.to_thread(self._client.fget_object, self.bucket, key, str(path))
