@@ -7,7 +7,7 @@ round trip is checked by property tests in tests/unit.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -76,15 +76,42 @@ def format_date(value: date, locale: str = DEFAULT_LOCALE) -> str:
 def to_local(value: datetime, timezone: str = DEFAULT_TIMEZONE) -> datetime:
     """A stored instant in the account's time zone, naive, to the second: spreadsheets
     have no time zones and users read local time. A naive value is taken as UTC (never as
-    the server's own zone)."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(ZoneInfo(timezone)).replace(tzinfo=None, microsecond=0)
+    the server's own zone). ValueError if that local time is outside years 1 to 9999."""
+    local = local_wall_time(value, ZoneInfo(timezone))
+    if local is None:
+        raise ValueError(f"{value.isoformat()} is outside years 1 to 9999 in {timezone}")
+    return local
 
 
-def format_datetime(
-    value: datetime, locale: str = DEFAULT_LOCALE, timezone: str = DEFAULT_TIMEZONE
-) -> str:
+def local_wall_time(instant: datetime, zone: tzinfo) -> datetime | None:
+    """`instant`'s wall-clock time in `zone`, naive, to the second; None when that time is
+    outside years 1 to 9999, which Python's datetime cannot hold. A naive instant is UTC.
+
+    `astimezone` goes through UTC, which overflows within a day of those ends even where
+    the local time exists: 9999-12-31T23:59:59-01:00 is in year 10000 in UTC and at
+    31/12/9999 21:59:59 in São Paulo. There the zone's offset is read at the wall time
+    instead (no zone changes its rules in years 1 or 9999)."""
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=UTC)
+    try:
+        local = instant.astimezone(zone)
+    except OverflowError:
+        return _wall_time_past_utc_range(instant, zone)
+    return local.replace(tzinfo=None, microsecond=0)
+
+
+def _wall_time_past_utc_range(instant: datetime, zone: tzinfo) -> datetime | None:
+    wall = instant.replace(tzinfo=None)
+    own_offset = instant.utcoffset() or timedelta(0)
+    try:
+        guess = wall + ((zone.utcoffset(wall) or timedelta(0)) - own_offset)
+        local = wall + ((zone.utcoffset(guess) or timedelta(0)) - own_offset)
+    except OverflowError:
+        return None
+    return local.replace(microsecond=0)
+
+
+def format_datetime(value: datetime, locale: str = DEFAULT_LOCALE, timezone: str = DEFAULT_TIMEZONE) -> str:
     local = to_local(value, timezone)
     return f"{format_date(local.date(), locale)} {local.hour:02d}:{local.minute:02d}:{local.second:02d}"
 

@@ -26,7 +26,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from services.export.domain.columns import ExportColumn
-from shared.cells import format_boolean, format_decimal, owner_labels
+from shared.cells import format_boolean, format_decimal, local_wall_time, owner_labels
 from shared.contacts_api import AccountContext, ContactRecord, StreamedContact
 from shared.fields import MULTI_VALUE_SEPARATOR, FieldType
 
@@ -168,10 +168,17 @@ def join_values(values: Sequence[Any]) -> str | None:
 
 def to_local_naive(instant: datetime, zone: tzinfo) -> datetime:
     """As shared.cells.to_local, with the zone resolved once; a naive instant is UTC (the
-    contacts service stores aware instants, so this is only a guard)."""
+    contacts service stores aware instants, so this is only a guard). ValueError if the
+    local time is outside years 1 to 9999."""
     if instant.tzinfo is None:
         instant = instant.replace(tzinfo=UTC)
-    local = instant.astimezone(zone)
+    try:
+        local = instant.astimezone(zone)
+    except OverflowError:  # within a day of year 1 or 9999: see local_wall_time
+        wall = local_wall_time(instant, zone)
+        if wall is None:
+            raise ValueError(f"{instant.isoformat()} is outside years 1 to 9999 in {zone}") from None
+        return wall
     # The constructor, not .replace(): three times faster, and there are millions.
     return datetime(local.year, local.month, local.day, local.hour, local.minute, local.second)
 

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from services.importer.domain.parse_problem import ParseProblem
 from services.importer.domain.sheet import CellValue
+from shared.cells import local_wall_time
 
 _EXCEL_EPOCH = datetime(1899, 12, 30)  # serial 1 = 1900-01-01 with Excel's leap-year bug
 _MAX_EXCEL_SERIAL = 2_958_465  # 9999-12-31
@@ -73,7 +74,14 @@ def parse_datetime(cell: CellValue, timezone: str) -> datetime | ParseProblem:
 
 
 def canonical_datetime(value: datetime, timezone: str) -> str:
-    return value.astimezone(ZoneInfo(timezone)).replace(microsecond=0).isoformat()
+    """ISO 8601 with the offset of `timezone`, or with the value's own where that zone's
+    local time is outside years 1 to 9999 (the export writes such values as stored)."""
+    zone = ZoneInfo(timezone)
+    try:
+        return value.astimezone(zone).replace(microsecond=0).isoformat()
+    except OverflowError:  # within a day of year 1 or 9999: see local_wall_time
+        wall = local_wall_time(value, zone)
+        return (value.replace(microsecond=0) if wall is None else wall.replace(tzinfo=zone)).isoformat()
 
 
 def _parse_datetime_cell(cell: CellValue) -> datetime | ParseProblem:

@@ -295,11 +295,12 @@ class RowJudge:
         if is_blank(cell):
             return None, False
         exported = self.parser.parse_datetime(cell)
-        if isinstance(exported, ParseProblem):
+        exported_at = None if isinstance(exported, ParseProblem) else local_second(exported, self.timezone)
+        changed_at = local_second(contact.updated_at, self.timezone)
+        # None: a time the account's zone cannot show (years 1 and 9999), never exported.
+        if isinstance(exported, ParseProblem) or exported_at is None or changed_at is None:
             items.append(self._cell_item("updated_at_unreadable", row, column, cell, {}))
             return None, False
-        changed_at = local_second(contact.updated_at, self.timezone)
-        exported_at = local_second(exported, self.timezone)
         if changed_at <= exported_at:
             return exported, False
         labels = [s.spec.label(self.locale) for s in self.written_columns if s.spec.key in changed]

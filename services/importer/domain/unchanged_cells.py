@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from services.importer.domain.number_parsing import decimal_mark
 from services.importer.domain.sheet import CellValue
+from shared.cells import local_wall_time
 from shared.fields import MULTI_VALUE_SEPARATOR, FieldType
 
 CellCheck = Callable[[CellValue, object], bool]
@@ -129,7 +130,13 @@ def _datetime_check(timezone: str) -> CellCheck:
             return False
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=zone)
-        local = moment.astimezone(zone)  # what the export shows: local time, to the second
+        try:
+            local = moment.astimezone(zone)  # what the export shows: local time, to the second
+        except OverflowError:  # within a day of year 1 or 9999: see local_wall_time
+            wall = local_wall_time(moment, zone)
+            if wall is None:
+                return False  # the export wrote the stored text: the full judgement reads it
+            local = wall
         if kind is datetime:
             return cell == datetime(local.year, local.month, local.day, local.hour, local.minute, local.second)
         # isoformat pads the year to four digits; [:19] drops fractions and the offset.

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
-from shared.cells import to_local
+from shared.cells import local_wall_time
 from shared.fields import FieldType
 
 
@@ -78,15 +78,22 @@ def _date(parsed: object, current: object, _: str) -> bool:
 
 
 def _datetime(parsed: object, current: object, timezone: str) -> bool:
-    return local_second(parsed, timezone) == local_second(current, timezone)
+    parsed_local, current_local = local_second(parsed, timezone), local_second(current, timezone)
+    if parsed_local is None or current_local is None:
+        # The zone cannot show one of them (local_second): the same only as one instant.
+        return _instant(parsed, timezone).replace(microsecond=0) == _instant(current, timezone).replace(microsecond=0)
+    return parsed_local == current_local
 
 
-def local_second(value: object, timezone: str) -> datetime:
-    """An instant (aware datetime or ISO text) as naive local time to the second."""
+def local_second(value: object, timezone: str) -> datetime | None:
+    """An instant (aware datetime or ISO text) as naive local time to the second; None if
+    that is outside years 1 to 9999."""
+    return local_wall_time(_instant(value, timezone), ZoneInfo(timezone))
+
+
+def _instant(value: object, timezone: str) -> datetime:
     moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=ZoneInfo(timezone))
-    return to_local(moment, timezone)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=ZoneInfo(timezone))
 
 
 def _as_date(value: object) -> date:

@@ -16,6 +16,7 @@ module is skipped; test_reader_properties.py's hypothesis tests still run.
 
 from __future__ import annotations
 
+import base64
 import codecs
 import csv
 import io
@@ -138,6 +139,21 @@ def test_looks_mangled_survives_numbers_past_float(stored: str, cell: object) ->
     from services.importer.domain.spreadsheet_mangling import looks_mangled
 
     assert looks_mangled(stored, cell) is False
+
+
+# Inputs that once failed a target (base64 of libFuzzer's saved `crash-…` file), replayed
+# in-process on every run: the time-bound fuzzing may not come across them again.
+FOUND = [
+    # `0001-01-01 01-01` as a date-time: 01:00 at offset -01:00, year 0 in São Paulo
+    # (OverflowError converting it to the account's zone).
+    ("cells", "ATAwMDEtMDEtMDEgMDEtMDEtMDI6NTk6AdPT//8="),
+]
+
+
+@needs_atheris
+@pytest.mark.parametrize(("target", "encoded"), FOUND)
+def test_inputs_the_fuzzer_found_pass_their_target(tmp_path: Path, target: str, encoded: str) -> None:
+    TARGETS[target](tmp_path)(base64.b64decode(encoded))
 
 
 def _dict_escape(token: str) -> str:

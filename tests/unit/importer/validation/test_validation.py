@@ -296,8 +296,10 @@ class TestConflicts:
         verdicts, _ = run(sheet_row(2, name="Novo"), records=(same_second,))
         assert only_row(verdicts).feedback == []
 
-    def test_an_unreadable_updated_at_is_a_warning(self) -> None:
-        verdicts, _ = run(sheet_row(2, name="Novo", updated_at="ontem"))
+    # The second: a date-time, but 31/12/0000 in the account's zone, which no export wrote.
+    @pytest.mark.parametrize("updated_at", ["ontem", "0001-01-01T00:00:00+05:00"])
+    def test_an_unreadable_updated_at_is_a_warning(self, updated_at: str) -> None:
+        verdicts, _ = run(sheet_row(2, name="Novo", updated_at=updated_at))
         (item,) = only_row(verdicts).feedback
         assert where(item) == ("warning", "updated_at_unreadable", 2, "G", "updated_at")
         assert only_row(verdicts).planned.expected_updated_at is None
