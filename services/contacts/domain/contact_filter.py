@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -106,8 +106,8 @@ def add_filter(
         _add_date_range(
             where,
             column,
-            None if lower is None else _aware(lower, zone),
-            None if upper is None else _aware(upper, zone),
+            None if lower is None else _instant_bound(lower, zone),
+            None if upper is None else _instant_bound(upper, zone),
         )
     for key, value in (f.custom or {}).items():
         definition = custom_fields.get(key)
@@ -186,9 +186,16 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _aware(moment: datetime, zone: ZoneInfo) -> datetime:
-    # A bare date or time in a query means the account's local time, as users read it.
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
+def _instant_bound(moment: datetime, zone: ZoneInfo) -> datetime:
+    """A date bound as a UTC instant; a bare date or time means the account's local time,
+    as users read it. An instant outside years 1 to 9999 in UTC (e.g. 0001-01-01T00:00+05:00),
+    which asyncpg cannot send, is clamped to the nearer end: before or after every
+    created_at and updated_at, which the service sets to the time of the change."""
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
+    try:
+        return aware.astimezone(UTC)
+    except OverflowError:
+        return (datetime.min if aware.year == 1 else datetime.max).replace(tzinfo=UTC)
 
 
 def _add_custom_condition(where: WhereClause, definition: CustomFieldDefinition, value: Any) -> None:

@@ -105,6 +105,13 @@ async def populated(http: httpx.AsyncClient, make_account: MakeAccount) -> tuple
         ("created_to=2000-01-01T00:00:00Z", []),
         ("updated_from=2999-01-01", []),
         ("updated_to=2999-01-01", ["joao", "maria", "zeca"]),
+        # Bounds whose instant is outside years 1 to 9999 in UTC (Python cannot convert
+        # them; PostgreSQL's range is wider): before and after every contact.
+        ("created_from=0001-01-01T00:00:00%2B05:00", ["joao", "maria", "zeca"]),
+        ("created_to=0001-01-01T00:00:00%2B05:00", []),
+        ("updated_from=9999-12-31T23:00:00-05:00", []),
+        ("updated_to=9999-12-31T23:00:00-05:00", ["joao", "maria", "zeca"]),
+        ("created_from=0001-01-01", ["joao", "maria", "zeca"]),  # local midnight: year 1 in UTC
     ],
 )
 async def test_each_filter_alone_and_combined(

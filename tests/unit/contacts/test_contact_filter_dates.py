@@ -3,7 +3,7 @@ range's own parameters and nothing else."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 from services.contacts.domain.contact_filter import filter_where
 from shared.selection import ContactFilter
@@ -50,4 +50,14 @@ def test_created_and_updated_each_bound_the_walk() -> None:
 
 def test_bare_dates_are_the_accounts_local_time() -> None:
     where = filter_where(4, ContactFilter(updated_from=datetime(2025, 1, 1)), {}, "America/Sao_Paulo")
-    assert where.params[1].utcoffset().total_seconds() == -3 * 3600
+    assert where.params[1] == datetime(2025, 1, 1, 3, tzinfo=UTC)
+
+
+def test_bounds_outside_utcs_years_1_to_9999_are_clamped_to_the_nearer_end() -> None:
+    """asyncpg sends instants in UTC and cannot send these (OverflowError, a 500 before)."""
+    contact_filter = ContactFilter(
+        created_from=datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=5))),
+        updated_to=datetime(9999, 12, 31, 23, tzinfo=timezone(timedelta(hours=-5))),
+    )
+    where = filter_where(4, contact_filter, {}, "America/Sao_Paulo")
+    assert where.params[1:3] == [datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC)]
