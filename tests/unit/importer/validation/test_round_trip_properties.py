@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import phonenumbers
 import pytest
+from email_validator.rfc_constants import CASE_INSENSITIVE_MAILBOX_NAMES
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
@@ -137,14 +138,33 @@ _domain = st.from_regex(r"\A[a-z0-9]{1,10}(-[a-z0-9]{1,5})?\.(com|com\.br|org|io
 emails = st.builds(lambda local, domain: f"{local}@{domain}", _local_part, _domain)
 
 
+def normalized(email: str) -> str:
+    """As email-validator normalises: the mailbox names of RFC 2142 (`FTP`, `Sales`) are
+    case-insensitive, and lowercased. The comparison with stored values folds case, so
+    an untouched one stays unchanged."""
+    local = email.partition("@")[0]
+    return email.lower() if local.lower() in CASE_INSENSITIVE_MAILBOX_NAMES else email
+
+
 @given(st.lists(emails, max_size=4, unique_by=str.casefold), locales)
 def test_email_list(value: list[str], locale: str) -> None:
-    assert parse(MULTI_VALUE_SEPARATOR.join(value), "emails", locale) == value
+    parsed = parse(MULTI_VALUE_SEPARATOR.join(value), "emails", locale)
+    assert parsed == [normalized(email) for email in value]
+    assert values_equal(FieldType.EMAIL_LIST, parsed, value, TZ)
 
 
 @given(emails, locales)
 def test_email(value: str, locale: str) -> None:
-    assert parse(value, "email_cobranca", locale) == value
+    parsed = parse(value, "email_cobranca", locale)
+    assert parsed == normalized(value)
+    assert values_equal(FieldType.EMAIL, parsed, value, TZ)
+
+
+@pytest.mark.parametrize("role", ["FTP", "Sales", "POSTMASTER"])
+def test_rfc_2142_mailbox_names_are_lowercased_and_still_equal(role: str) -> None:
+    parsed = parse(f"{role}@Empresa.com.br", "email_cobranca", "pt-BR")
+    assert parsed == f"{role.lower()}@empresa.com.br"
+    assert values_equal(FieldType.EMAIL, parsed, f"{role}@empresa.com.br", TZ)
 
 
 _ddd = st.sampled_from(["11", "21", "31", "41", "47", "51", "61", "71", "81", "85", "92"])
