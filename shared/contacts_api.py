@@ -34,6 +34,7 @@ from typing import Any, Literal, Self
 from pydantic import BaseModel, Field, model_validator
 from pydantic_core import from_json
 
+from shared.bounds import INT_MAX, DatabaseId, StorableText
 from shared.cells import owner_labels
 from shared.events import Locale
 from shared.fields import FieldType
@@ -219,8 +220,8 @@ class SelectionCsvRequest(CellRendition):
 
 
 class ContactLookupRequest(BaseModel):
-    ids: list[int] = Field(default_factory=list, max_length=10_000)
-    emails: list[str] = Field(default_factory=list, max_length=10_000)
+    ids: list[DatabaseId] = Field(default_factory=list, max_length=10_000)
+    emails: list[StorableText] = Field(default_factory=list, max_length=10_000)
     cells: CellRendition | None = Field(
         None,
         description="When given, the answer's `cells` show each found contact's cells by these rules "
@@ -259,9 +260,11 @@ class RowAction(StrEnum):
 
 
 class BulkApplyRow(BaseModel):
-    row_number: int = Field(description="The spreadsheet row this change comes from (2 = first contact).")
+    row_number: int = Field(
+        ge=1, le=INT_MAX, description="The spreadsheet row this change comes from (2 = first contact)."
+    )
     action: RowAction
-    contact_id: int | None = Field(None, description="Required for `update`.")
+    contact_id: DatabaseId | None = Field(None, description="Required for `update`.")
     values: dict[str, Any] = Field(
         description="Field key → canonical value; only the batch's `fields` are read. "
         "Standard keys as in shared.fields, custom fields by their key. null clears."
@@ -275,11 +278,11 @@ class BulkApplyRow(BaseModel):
 
 
 class BulkApplyRequest(BaseModel):
-    idempotency_key: str = Field(description="Import id and batch number, e.g. `<uuid>:7`.")
-    import_id: str | None = None
-    requested_by: str | None = None
+    idempotency_key: StorableText = Field(description="Import id and batch number, e.g. `<uuid>:7`.")
+    import_id: StorableText | None = None
+    requested_by: StorableText | None = None
     fields: list[str] = Field(description="The field keys this import writes.")
-    tag: str | None = Field(None, description="Added to every created or updated contact.")
+    tag: StorableText | None = Field(None, description="Added to every created or updated contact.")
     rows: list[BulkApplyRow] = Field(max_length=5_000)
 
 

@@ -34,6 +34,10 @@ def parse_newest_first_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
     try:
         when, _, job_id = cursor.partition("|")
         moment = datetime.fromisoformat(when)
-        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)), uuid.UUID(job_id)
-    except ValueError:
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        # asyncpg sends a timestamptz in UTC, which overflows within a day of years 1
+        # and 9999 (0001-01-01T00:00+05:00): the caller's mistake, not a 500.
+        moment.astimezone(UTC)
+        return moment, uuid.UUID(job_id)
+    except (ValueError, OverflowError):
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "invalid cursor") from None

@@ -6,7 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from shared.bounds import NUL, NUL_MESSAGE, DatabaseId, StorableText
 
 
 class ContactFilter(BaseModel):
@@ -14,15 +16,16 @@ class ContactFilter(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    q: str | None = Field(
-        None, description="Text found in name, email, phone or company (case and accents ignored).",
+    q: StorableText | None = Field(
+        None,
+        description="Text found in name, email, phone or company (case and accents ignored).",
         examples=["silva"],
     )
-    owner_ids: list[int] | None = Field(None, description="Owner (Responsável) is one of these users.")
-    lifecycle_stages: list[str] | None = Field(
+    owner_ids: list[DatabaseId] | None = Field(None, description="Owner (Responsável) is one of these users.")
+    lifecycle_stages: list[StorableText] | None = Field(
         None, description="Lifecycle stage key is one of these.", examples=[["lead", "cliente"]]
     )
-    tags: list[str] | None = Field(None, description="Has any of these tags.")
+    tags: list[StorableText] | None = Field(None, description="Has any of these tags.")
     legal_entity: bool | None = Field(None, description="Company (true) or person (false).")
     created_from: datetime | None = None
     created_to: datetime | None = None
@@ -37,16 +40,25 @@ class ContactFilter(BaseModel):
         examples=[{"segmento": "Varejo"}],
     )
 
+    @field_validator("custom")
+    @classmethod
+    def _custom_values_storable(cls, custom: dict[str, Any] | None) -> dict[str, Any] | None:
+        for key, value in (custom or {}).items():
+            texts = value if isinstance(value, list) else [value]
+            if NUL in key or any(isinstance(text, str) and NUL in text for text in texts):
+                raise ValueError(f"custom.{key}: {NUL_MESSAGE}")
+        return custom
+
 
 class Selection(BaseModel):
     """Exactly one of `ids`, `filter` or `all`."""
 
     model_config = ConfigDict(extra="forbid")
 
-    ids: list[int] | None = Field(None, description="These contacts.", max_length=100_000)
+    ids: list[DatabaseId] | None = Field(None, description="These contacts.", max_length=100_000)
     filter: ContactFilter | None = Field(None, description="Every contact that matches.")
     all: Literal[True] | None = Field(None, description="Every contact of the account.")
-    exclude_ids: list[int] | None = Field(
+    exclude_ids: list[DatabaseId] | None = Field(
         None, description="With `filter` or `all`: all matching but these.", max_length=100_000
     )
 

@@ -18,6 +18,7 @@ from services.contacts.domain.custom_field_rules import (
     canonical_custom_value,
     is_empty,
 )
+from shared.bounds import NUL, NUL_MESSAGE
 
 # Standard field keys as in shared.fields; `owner` is stored as the user's id.
 STANDARD_WRITABLE_KEYS: tuple[str, ...] = (
@@ -189,6 +190,8 @@ def _text(key: str, raw: Any) -> str:
         raise FieldValueError(key, f"{raw!r} is not text")
     if len(raw) > _MAX_TEXT:
         raise FieldValueError(key, f"longer than {_MAX_TEXT} characters")
+    if NUL in raw:
+        raise FieldValueError(key, NUL_MESSAGE)
     return raw
 
 
@@ -203,6 +206,8 @@ def _list(key: str, raw: Any) -> list[str]:
         if not value:
             continue
         # The sheet joins list items with ", " (shared.fields.MULTI_VALUE_SEPARATOR).
+        if NUL in value:
+            raise FieldValueError(key, f"{value!r} {NUL_MESSAGE}")
         if "," in value or ";" in value or "\n" in value:
             raise FieldValueError(key, f"{value!r}: an item has no comma, semicolon or line break")
         if key == "emails" and not _EMAIL.match(value):

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from shared.bounds import NUL, NUL_MESSAGE
 from shared.fields import (
     CUSTOM_FIELD_TYPES,
     DECIMAL_FRACTION_DIGITS,
@@ -57,6 +58,8 @@ def check_definition(definition: CustomFieldDefinition) -> None:
         raise FieldValueError("key", f"{key!r} is the key of a standard field")
     if not definition.label.strip():
         raise FieldValueError("label", "must not be empty")
+    if NUL in definition.label:
+        raise FieldValueError("label", NUL_MESSAGE)
     if definition.type not in CUSTOM_FIELD_TYPES:
         raise FieldValueError("type", f"{definition.type!r} is not a custom field type")
     if definition.type in _SELECT_TYPES:
@@ -68,6 +71,8 @@ def check_definition(definition: CustomFieldDefinition) -> None:
                 raise FieldValueError("options", f"{option!r}: an option name has no comma or semicolon")
             if option != option.strip() or not option:
                 raise FieldValueError("options", f"{option!r}: no blank option or edge spaces")
+            if NUL in option:
+                raise FieldValueError("options", f"{option!r} {NUL_MESSAGE}")
         if len(set(definition.options)) != len(definition.options):
             raise FieldValueError("options", "options are unique")
     elif definition.options:
@@ -85,6 +90,8 @@ def canonical_custom_value(definition: CustomFieldDefinition, raw: Any) -> Any:
     option."""
     if is_empty(raw):
         return None
+    if _holds_nul(raw):
+        raise FieldValueError(definition.key, NUL_MESSAGE)
     convert = _CONVERTERS[definition.type]
     try:
         return convert(raw, definition)
@@ -93,6 +100,11 @@ def canonical_custom_value(definition: CustomFieldDefinition, raw: Any) -> Any:
     except (TypeError, ValueError, InvalidOperation) as error:
         expected = _EXPECTED[definition.type]
         raise FieldValueError(definition.key, f"{raw!r} is not {expected}") from error
+
+
+def _holds_nul(raw: Any) -> bool:
+    texts = raw if isinstance(raw, list) else (raw,)
+    return any(isinstance(text, str) and NUL in text for text in texts)
 
 
 def _text(raw: Any, _: CustomFieldDefinition) -> str:

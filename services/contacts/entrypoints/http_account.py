@@ -9,14 +9,15 @@ from services.contacts.adapters import accounts_store
 from services.contacts.domain import custom_field_rules
 from services.contacts.entrypoints.auth import CurrentCaller, Deps
 from services.contacts.entrypoints.errors import LocatedFieldError
+from shared.bounds import StorableText
 from shared.contacts_api import CustomFieldDefinition, LifecycleStage, Owner
 
 router = APIRouter(prefix="/v1")
 
 
 class UserInput(BaseModel):
-    name: str = Field(min_length=1, examples=["João Conceição"])
-    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+$", examples=["joao@exemplo.com.br"])
+    name: StorableText = Field(min_length=1, examples=["João Conceição"])
+    email: StorableText = Field(pattern=r"^[^@\s]+@[^@\s]+$", examples=["joao@exemplo.com.br"])
 
 
 @router.get("/custom-fields", response_model=list[CustomFieldDefinition], tags=["custom fields"])

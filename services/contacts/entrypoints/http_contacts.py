@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi import APIRouter, HTTPException, Path, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from services.contacts.adapters import contact_reads
@@ -15,12 +15,14 @@ from services.contacts.domain.custom_field_rules import FieldValueError
 from services.contacts.entrypoints.auth import CurrentCaller, Deps
 from services.contacts.entrypoints.errors import LocatedFieldError
 from services.contacts.service_layer import contact_edits, selection_reads
+from shared.bounds import BIGINT_MAX
 from shared.contacts_api import ContactRecord
 from shared.selection import ContactFilter
 
 router = APIRouter(prefix="/v1/contacts", tags=["contacts"])
 
 CUSTOM_QUERY_PREFIX = "custom."
+ContactIdPath = Annotated[int, Path(ge=1, le=BIGINT_MAX)]
 
 
 class ContactInput(BaseModel):
@@ -107,7 +109,9 @@ async def list_contacts(
     created_to: datetime | None = None,
     updated_from: datetime | None = None,
     updated_to: datetime | None = None,
-    after_id: Annotated[int | None, Query(description="Keyset cursor: ids greater than this.")] = None,
+    after_id: Annotated[
+        int | None, Query(ge=0, le=BIGINT_MAX, description="Keyset cursor: ids greater than this.")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> ContactPage:
     """Filters as in the selection of the export (`custom.<key>=value` for custom fields),
@@ -154,7 +158,7 @@ async def create_contact(body: ContactInput, caller: CurrentCaller, deps: Deps) 
 
 
 @router.get("/{contact_id}", response_model=ContactRecord, summary="One contact of the account")
-async def get_contact(contact_id: int, caller: CurrentCaller, deps: Deps) -> ContactRecord:
+async def get_contact(contact_id: ContactIdPath, caller: CurrentCaller, deps: Deps) -> ContactRecord:
     async with deps.pool.acquire() as conn:
         record = await contact_reads.get_contact(conn, caller.account_id, contact_id)
     if record is None:
@@ -167,7 +171,9 @@ async def get_contact(contact_id: int, caller: CurrentCaller, deps: Deps) -> Con
     response_model=ContactRecord,
     summary="Change some fields of a contact (logged in its change history; bumps its version)",
 )
-async def patch_contact(contact_id: int, body: ContactPatch, caller: CurrentCaller, deps: Deps) -> ContactRecord:
+async def patch_contact(
+    contact_id: ContactIdPath, body: ContactPatch, caller: CurrentCaller, deps: Deps
+) -> ContactRecord:
     try:
         record = await contact_edits.update_contact(
             deps.pool,

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, status
+from fastapi import APIRouter, Depends, HTTPException, Path, status
 from fastapi.responses import Response, StreamingResponse
 
 from services.contacts.adapters import accounts_store, contact_reads
@@ -17,6 +18,7 @@ from services.contacts.entrypoints.auth import Deps, internal_service
 from services.contacts.entrypoints.errors import LocatedFieldError
 from services.contacts.service_layer import bulk_apply as bulk_apply_use_case
 from services.contacts.service_layer import selection_reads
+from shared.bounds import BIGINT_MAX
 from shared.contacts_api import (
     INTERNAL_PREFIX,
     AccountContext,
@@ -35,6 +37,7 @@ router = APIRouter(prefix=INTERNAL_PREFIX, tags=["internal"], dependencies=[Depe
 
 _UNKNOWN_ACCOUNT = {404: {"description": 'No such account: `{"detail": "unknown account N"}`.'}}
 NDJSON = "application/x-ndjson"
+AccountIdPath = Annotated[int, Path(ge=1, le=BIGINT_MAX)]
 CSV_ROWS = "text/csv; charset=utf-8; header=absent"
 
 
@@ -58,7 +61,7 @@ async def introspect_token(body: TokenIntrospectionRequest, deps: Deps) -> Token
 
 
 @router.get("/accounts/{account_id}/context", response_model=AccountContext, responses=_UNKNOWN_ACCOUNT)
-async def account_context(account_id: int, deps: Deps) -> AccountContext:
+async def account_context(account_id: AccountIdPath, deps: Deps) -> AccountContext:
     """Owners, stages, custom fields, locale and time zone: what a sheet needs."""
     async with deps.pool.acquire() as conn:
         return await accounts_store.account_context(conn, account_id)
@@ -73,7 +76,7 @@ async def _where(deps: Deps, account_id: int, body: SelectionRequest) -> WhereCl
 
 
 @router.post("/accounts/{account_id}/selection/count", response_model=SelectionCount, responses=_UNKNOWN_ACCOUNT)
-async def count_selection(account_id: int, body: SelectionRequest, deps: Deps) -> SelectionCount:
+async def count_selection(account_id: AccountIdPath, body: SelectionRequest, deps: Deps) -> SelectionCount:
     where = await _where(deps, account_id, body)
     async with deps.pool.acquire() as conn:
         return SelectionCount(count=await contact_reads.count(conn, where))
@@ -91,7 +94,7 @@ async def count_selection(account_id: int, body: SelectionRequest, deps: Deps) -
         **_UNKNOWN_ACCOUNT,
     },
 )
-async def stream_selection(account_id: int, body: SelectionRequest, deps: Deps) -> StreamingResponse:
+async def stream_selection(account_id: AccountIdPath, body: SelectionRequest, deps: Deps) -> StreamingResponse:
     where = await _where(deps, account_id, body)  # errors answer before the stream starts
 
     async def lines() -> AsyncIterator[bytes]:
@@ -127,7 +130,7 @@ async def stream_selection(account_id: int, body: SelectionRequest, deps: Deps) 
         },
     },
 )
-async def csv_rows(account_id: int, body: SelectionCsvRequest, deps: Deps) -> StreamingResponse:
+async def csv_rows(account_id: AccountIdPath, body: SelectionCsvRequest, deps: Deps) -> StreamingResponse:
     """The export decides what its CSV shows (columns, locale, time zone, owner and stage
     labels: `SelectionCsvRequest`); one SQL statement formats every selected contact by
     that plan, cell for cell as the export's Python CSV writer would, and COPY streams the
@@ -145,7 +148,7 @@ async def csv_rows(account_id: int, body: SelectionCsvRequest, deps: Deps) -> St
 
 
 @router.post("/accounts/{account_id}/contacts/lookup", response_model=ContactLookup, responses=_UNKNOWN_ACCOUNT)
-async def lookup_contacts(account_id: int, body: ContactLookupRequest, deps: Deps) -> Response:
+async def lookup_contacts(account_id: AccountIdPath, body: ContactLookupRequest, deps: Deps) -> Response:
     """Current values of the given ids (those in the account) and who holds the emails;
     with `cells`, each found contact's cells as that rendition shows them (422 naming
     the columns the account cannot show)."""
@@ -173,7 +176,7 @@ async def lookup_contacts(account_id: int, body: ContactLookupRequest, deps: Dep
         409: {"description": "The idempotency key was used before by a different batch."},
     },
 )
-async def bulk_apply(account_id: int, body: BulkApplyRequest, deps: Deps) -> BulkApplyResult:
+async def bulk_apply(account_id: AccountIdPath, body: BulkApplyRequest, deps: Deps) -> BulkApplyResult:
     """One batch of ID-keyed updates and creates in one transaction. Only `fields` are
     written; each row gets an outcome; a repeated `idempotency_key` returns the first
     outcomes (`replayed: true`) and writes nothing. An `update` of an id that is not the

@@ -29,6 +29,7 @@ from services.importer.domain.number_parsing import (
 )
 from services.importer.domain.parse_problem import ParseProblem
 from services.importer.domain.sheet import CellValue, FormulaWithoutValue
+from shared.bounds import NUL
 from shared.cells import format_boolean, format_date
 from shared.contacts_api import AccountContext
 from shared.fields import FieldSpec, FieldType
@@ -96,6 +97,10 @@ class CellParser:
         }
 
     def parse(self, cell: CellValue, spec: FieldSpec) -> ParsedValue | ParseProblem:
+        if isinstance(cell, str) and NUL in cell:
+            # Excel writes a NUL as `_x0000_`; PostgreSQL text cannot hold it, so the row
+            # would fail when applied, far from its cell.
+            return ParseProblem("nul_character")
         if isinstance(cell, FormulaWithoutValue):
             return ParseProblem("formula_without_value", {"formula": cell.formula})
         if is_blank(cell):

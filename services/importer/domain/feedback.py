@@ -13,7 +13,7 @@ from datetime import date, datetime, time
 from enum import StrEnum
 
 from services.importer.domain.feedback_messages import MESSAGES, SEVERITY
-from services.importer.domain.sheet import CellValue, FormulaWithoutValue
+from services.importer.domain.sheet import CellValue, FormulaWithoutValue, without_nul
 
 VALUE_TEXT_LIMIT = 200
 
@@ -92,7 +92,8 @@ def location(item: FeedbackItem, locale: str) -> str:
 
 
 def cell_as_text(cell: CellValue) -> str | None:
-    """A cell as the user would recognise it, cut to VALUE_TEXT_LIMIT characters."""
+    """A cell as the user would recognise it, cut to VALUE_TEXT_LIMIT characters (a NUL
+    shown as "�": see `without_nul`)."""
     if cell is None:
         return None
     if isinstance(cell, FormulaWithoutValue):
@@ -103,6 +104,7 @@ def cell_as_text(cell: CellValue) -> str | None:
         text = cell.isoformat()
     else:
         text = str(cell)
+    text = without_nul(text)
     if len(text) > VALUE_TEXT_LIMIT:
         return text[: VALUE_TEXT_LIMIT - 1] + "…"
     return text

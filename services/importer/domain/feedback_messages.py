@@ -25,6 +25,15 @@ _CATALOGUE: dict[str, tuple[str, dict[str, str | dict[str, str]]]] = {
             "Excel or LibreOffice, save it again and re-import it.",
         },
     ),
+    "nul_character": (
+        ERROR,
+        {
+            "pt-BR": "a célula contém um caractere invisível NUL (U+0000), que não pode ser gravado. "
+            "Apague o conteúdo da célula e digite-o novamente.",
+            "en": "the cell holds an invisible NUL character (U+0000), which cannot be stored. "
+            "Clear the cell and type its content again.",
+        },
+    ),
     "invalid_id": (
         ERROR,
         {

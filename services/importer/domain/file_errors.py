@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from services.importer.domain.sheet import without_nul
+
 # code → (pt-BR, en). Placeholders come from `FileRejected.details`; every message says
 # what is wrong and what to do about it.
 _MESSAGES: Mapping[str, tuple[str, str]] = {
@@ -149,7 +151,9 @@ class FileRejected(Exception):
         pt_br, en = _MESSAGES[self.code]
         template = en if locale == "en" else pt_br
         text = template.format_map(_Placeholders(detail=self.detail, **self.params))
-        return self._where(locale) + text
+        # Stored as the failed import's message: a NUL the details quote (a sheet name
+        # as the form sent it) would fail that write.
+        return without_nul(self._where(locale) + text)
 
     def _where(self, locale: str) -> str:
         english = locale == "en"

@@ -18,6 +18,7 @@ from services.importer.domain.spreadsheet_mangling import looks_mangled
 from services.importer.domain.unchanged_cells import MAX_REMEMBERED_PAIRS, CellCheck, MemoKey, cell_check, memo_key
 from services.importer.domain.validation_setup import ConfirmedColumn, ValidationSetup
 from services.importer.domain.value_comparison import local_second, values_equal
+from shared.bounds import NUL
 from shared.contacts_api import BulkApplyRow, ContactRecord, RowAction
 from shared.fields import MULTI_VALUE_SEPARATOR, FieldType
 
@@ -101,7 +102,9 @@ class RowJudge:
         if self.emails_column is None or isinstance(parsed_id, ParseProblem):
             return []
         cell = _cell(row, self.emails_column.index)
-        if not isinstance(cell, str):
+        if not isinstance(cell, str) or NUL in cell:
+            # A cell with NUL is an error (nul_character) and creates nothing; its
+            # emails must not reach the lookup, whose SQL cannot take NUL.
             return []
         return [e.strip().lower() for e in cell.replace(";", ",").split(",") if "@" in e]
 

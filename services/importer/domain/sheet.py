@@ -7,6 +7,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from enum import StrEnum
 
+from shared.bounds import NUL
+
+REPLACEMENT_CHARACTER = "\ufffd"  # "�"
+
 
 class FileFormat(StrEnum):
     XLSX = "xlsx"  # also XLSM: the same container
@@ -36,6 +40,13 @@ class FormulaWithoutValue:
 # A cell as read: CSV gives text only (already un-escaped from the export's formula
 # protection); XLSX and XLS give typed values. None is an empty cell.
 CellValue = str | int | float | bool | datetime | date | time | FormulaWithoutValue | None
+
+
+def without_nul(text: str) -> str:
+    """Text from the file that the importer shows and stores (headers, sheet names, a
+    cell quoted in feedback), with NUL shown as "�": PostgreSQL's text and jsonb cannot
+    hold NUL. Never for contact data: a cell holding NUL is an error (`nul_character`)."""
+    return text.replace(NUL, REPLACEMENT_CHARACTER) if NUL in text else text
 
 
 def column_letter(index: int) -> str:

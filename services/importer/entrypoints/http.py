@@ -3,6 +3,7 @@ in service_layer."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import uuid
 from typing import Annotated, Any
@@ -32,6 +33,7 @@ from services.importer.service_layer.messages_text import locale_of
 from services.importer.service_layer.prepare_import import Upload, UploadTooLarge
 from shared import topics
 from shared.auth import Caller
+from shared.bounds import INT_MAX
 from shared.contacts_client import ContactsApiError
 from shared.events import StartImport
 from shared.http_api import CallerDep, DepsDep, newest_first_cursor, parse_newest_first_cursor
@@ -41,6 +43,9 @@ router = APIRouter(prefix="/v1/imports", tags=["imports"])
 
 # Room for the multipart envelope around the file, for the early Content-Length check.
 MULTIPART_OVERHEAD_BYTES = 64 * 1024
+# Feedback codes (docs/feedback-codes.md) are lowercase words joined by underscores.
+FEEDBACK_CODE_PATTERN = "^[a-z]+(_[a-z]+)*$"
+_FEEDBACK_CURSOR = re.compile("([0-9]{1,10}):([0-9]{1,10})")
 
 
 def _locale(accept_language: Annotated[str | None, Header()] = None) -> str:
@@ -151,8 +156,8 @@ async def list_feedback(
     deps: DepsDep,
     locale: LocaleDep,
     severity: Annotated[str | None, Query(pattern="^(error|warning)$")] = None,
-    row: int | None = None,
-    code: str | None = None,
+    row: Annotated[int | None, Query(ge=1, le=INT_MAX)] = None,
+    code: Annotated[str | None, Query(pattern=FEEDBACK_CODE_PATTERN, max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     cursor: str | None = None,
 ) -> FeedbackPage:
@@ -229,8 +234,11 @@ def _problem(p: Any) -> dict[str, Any]:
 
 
 def _decode_feedback_cursor(cursor: str) -> tuple[int, int]:
-    try:
-        row, _, seq = cursor.partition(":")
-        return int(row), int(seq)
-    except ValueError:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "invalid cursor") from None
+    """`row:seq` as `list_feedback` writes it (row 0: file-level items); both are integer
+    columns, whose bounds PostgreSQL would refuse past with an error rather than a page."""
+    match = _FEEDBACK_CURSOR.fullmatch(cursor)
+    if match is not None:
+        row, seq = int(match[1]), int(match[2])
+        if row <= INT_MAX and seq <= INT_MAX:
+            return row, seq
+    raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "invalid cursor")

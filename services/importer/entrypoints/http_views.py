@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from services.importer.adapters.import_repository import ImportRecord
 from services.importer.domain.validation_setup import ValidationOptions
+from shared.bounds import StorableText
 
 
 class ColumnView(BaseModel):
@@ -181,7 +182,7 @@ class ConfirmRequest(BaseModel):
         "`Atualizado em` columns are always read when the sheet has them (never written).",
         examples=[{"0": "id", "1": "name", "2": "emails"}, ["name", "emails"]],
     )
-    tag: str | None = Field(None, description="Added to every contact the import creates or updates.")
+    tag: StorableText | None = Field(None, description="Added to every contact the import creates or updates.")
     options: ConfirmOptions = Field(default_factory=ConfirmOptions)
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from services.importer.adapters.import_repository import ImportRecord
@@ -23,6 +24,7 @@ from services.importer.domain.feedback import FeedbackItem, Severity
 from services.importer.domain.readers import ReaderLimits, open_sheet
 from services.importer.domain.sheet import FormulaWithoutValue, RawRow
 from services.importer.service_layer.ports import FileStore
+from shared.ooxml import encode_xstring_underscores
 
 ROWS_PER_STEP = 1000
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -57,7 +59,7 @@ class FeedbackReport:
         workbook = Workbook(write_only=True)
         sheet = workbook.create_sheet("Mensagens" if locale != "en" else "Messages")
         try:
-            header = list(reader.info.header)
+            header = [_as_written(text) for text in reader.info.header]
             sheet.append([*header, "Mensagens" if locale != "en" else "Messages"])
             rows = reader.rows()
             messages = _RowMessages(self.results.feedback_in_row_order(record.import_id), locale)
@@ -102,12 +104,26 @@ def _take(rows: Iterator[RawRow], n: int) -> list[RawRow]:
 
 def _append_rows(sheet: WriteOnlyWorksheet, rows: list[tuple[RawRow, str]]) -> None:
     for row, text in rows:
-        sheet.append([_cell(sheet, value) for value in row.cells] + [text or None])
+        sheet.append([_cell(sheet, value) for value in row.cells] + [_as_written(text) or None])
+
+
+def _as_written(text: str) -> str:
+    """Text as the file held it, in a form openpyxl accepts: characters XML cannot carry
+    (NUL, other controls: openpyxl refuses them) are written as the `_xHHHH_` escapes
+    they were read from, so the report shows them and re-importing it finds them again.
+    openpyxl writes text as is, so a literal `_xHHHH_` is protected as the export does."""
+    if "_x" in text:
+        text = encode_xstring_underscores(text)
+    if ILLEGAL_CHARACTERS_RE.search(text):
+        text = ILLEGAL_CHARACTERS_RE.sub(lambda match: f"_x{ord(match.group()):04X}_", text)
+    return text
 
 
 def _cell(sheet: WriteOnlyWorksheet, value: Any) -> Any:
     if isinstance(value, FormulaWithoutValue):
         return "=" + value.formula.lstrip("=")
+    if isinstance(value, str):
+        value = _as_written(value)
     if isinstance(value, str) and value.startswith("="):
         # Text that looks like a formula stays text, as it was in the file.
         cell = WriteOnlyCell(sheet, value=value)

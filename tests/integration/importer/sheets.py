@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import zipfile
 from collections.abc import Sequence
 from typing import Any
 
@@ -24,4 +25,18 @@ def xlsx_bytes(rows: Sequence[Sequence[Any]], sheet: str = "Contatos") -> bytes:
         ws.append(list(row))
     out = io.BytesIO()
     workbook.save(out)
+    return out.getvalue()
+
+
+_NUL_MARK = "\u2400NUL\u2400"  # stands for NUL while openpyxl writes (it refuses NUL)
+
+
+def xlsx_with_nul(rows: Sequence[Sequence[Any]], sheet: str = "Contatos") -> bytes:
+    """An XLSX whose text cells may hold NUL, written `_x0000_` as Excel writes it."""
+    marked = [[v.replace("\x00", _NUL_MARK) if isinstance(v, str) else v for v in row] for row in rows]
+    source = zipfile.ZipFile(io.BytesIO(xlsx_bytes(marked, sheet)))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as patched:
+        for info in source.infolist():
+            patched.writestr(info, source.read(info).replace(_NUL_MARK.encode(), b"_x0000_"))
     return out.getvalue()

@@ -16,6 +16,7 @@ from services.importer.domain.sheet import (
     FormulaWithoutValue,
     RawRow,
     SheetInfo,
+    without_nul,
 )
 
 # A pass over the sheet: (row number as shown, cells from column A). Rows may be empty
@@ -161,11 +162,12 @@ class SheetReader:
 
 
 def header_text(cell: CellValue) -> str:
-    """A header cell as text (a header can be a number or a date in XLSX)."""
+    """A header cell as text (a header can be a number or a date in XLSX). Headers are
+    stored with the import (jsonb): a NUL in one shows as "�"."""
     if cell is None:
         return ""
     if isinstance(cell, str):
-        return cell
+        return without_nul(cell)
     if isinstance(cell, bool):
         return "TRUE" if cell else "FALSE"
     if isinstance(cell, float) and cell.is_integer():

@@ -16,7 +16,7 @@ from services.importer.domain.file_errors import FileRejected
 from services.importer.domain.readers.detect import _Discard
 from services.importer.domain.readers.limits import MIB, ReaderLimits
 from services.importer.domain.readers.sheet_reader import SheetSource
-from services.importer.domain.sheet import CellValue, FileFormat, column_letter
+from services.importer.domain.sheet import CellValue, FileFormat, column_letter, without_nul
 
 
 def open_xls(path: Path, sheet_name: str | None, limits: ReaderLimits) -> SheetSource:
@@ -40,16 +40,22 @@ def open_xls(path: Path, sheet_name: str | None, limits: ReaderLimits) -> SheetS
 def _source(book: xlrd.Book, sheet_name: str | None, limits: ReaderLimits) -> SheetSource:
     names = book.sheet_names()
     visibility = getattr(book, "_sheet_visibility", [0] * len(names))
-    visible = tuple(name for name, hidden in zip(names, visibility, strict=False) if not hidden)
+    # BIFF names may hold NUL, which the import's record cannot store: the sheets go by
+    # their shown names (see without_nul), on prepare and on every later pass alike.
+    by_shown_name: dict[str, str] = {}
+    for name, hidden in zip(names, visibility, strict=False):
+        if not hidden:
+            by_shown_name.setdefault(without_nul(name), name)
+    visible = tuple(by_shown_name)
     if sheet_name is None:
         if not visible:
             raise FileRejected("empty_file")
         sheet_name = visible[0]
-    elif sheet_name not in visible:
+    elif sheet_name not in by_shown_name:
         listed = ", ".join(f"“{name}”" for name in visible)
         raise FileRejected("sheet_not_found", detail=sheet_name, sheets=listed)
     try:
-        sheet = book.sheet_by_name(sheet_name)
+        sheet = book.sheet_by_name(by_shown_name[sheet_name])
     except Exception as error:
         raise FileRejected("corrupt_file", detail=f"XLS sheet: {error}") from error
 

@@ -6,6 +6,7 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from services.importer.adapters.import_repository import ImportRecord
 from services.importer.domain.field_catalogue import AccountFields
@@ -18,9 +19,11 @@ from services.importer.service_layer.confirm_import import (
     options_from_json,
     resolve_columns,
 )
+from services.importer.service_layer.feedback_report import _as_written
 from services.importer.service_layer.messages_text import locale_of
 from services.importer.service_layer.prepare_import import display_file_name, upload_key
 from shared.contacts_api import AccountContext, BulkApplyResult, RowOutcome, RowOutcomeKind
+from shared.ooxml import decode_xstring
 
 
 @pytest.mark.parametrize(
@@ -106,3 +109,13 @@ def test_resolve_columns_refuses_what_it_cannot_map() -> None:
         resolve_columns(record, ConfirmChoice(fields={0: "name", 1: "name", 5: "company"}), fields, "en")
     codes = {p.code for p in refused.value.problems}
     assert codes == {"field_mapped_twice", "column_out_of_range"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Ana\x00B", "\x01\x1f fim", "_x0000_ literal", "_x005F_x0041_", "a_xb_", "plain", "=\x00formula"],
+)
+def test_the_report_writes_cells_openpyxl_accepts_and_readers_decode_back(text: str) -> None:
+    written = _as_written(text)
+    assert not ILLEGAL_CHARACTERS_RE.search(written)
+    assert decode_xstring(written) == text

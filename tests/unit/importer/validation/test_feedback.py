@@ -89,6 +89,7 @@ def test_lists_in_messages_are_cut_after_twenty() -> None:
         (True, "TRUE"),
         (FormulaWithoutValue("=A1"), "=A1"),
         ("x" * 300, "x" * 199 + "…"),
+        ("Ana\x00B\x00", "Ana\ufffdB\ufffd"),  # stored in PostgreSQL text, which refuses NUL
     ],
 )
 def test_the_value_as_found(cell: object, text: str | None) -> None:
