@@ -12,6 +12,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared import topics
+from shared.bounds import INT_MAX, DatabaseId, StorableText
 from shared.selection import Selection
 
 
@@ -29,7 +30,7 @@ class _Data(BaseModel):
     # Consumers must tolerate fields added later (CONTRACT.md).
     model_config = ConfigDict(extra="allow")
 
-    account_id: int = Field(description="The account (tenant) the job belongs to.", examples=[42])
+    account_id: DatabaseId = Field(description="The account (tenant) the job belongs to.", examples=[42])
 
 
 # --- export -------------------------------------------------------------------------
@@ -38,10 +39,10 @@ class _Data(BaseModel):
 class ExportRequested(_Data):
     """Command: build a file of the selected contacts."""
 
-    export_id: uuid.UUID = Field(
-        description="Chosen by the requester; a repeat with the same id is the same export."
+    export_id: uuid.UUID = Field(description="Chosen by the requester; a repeat with the same id is the same export.")
+    requested_by: StorableText = Field(
+        description="Who asked (user email or client id).", examples=["ana@example.com.br"]
     )
-    requested_by: str = Field(description="Who asked (user email or client id).", examples=["ana@example.com.br"])
     format: ExportFormat
     selection: Selection
     fields: list[str] | None = Field(
@@ -102,14 +103,14 @@ class StartImport(_Data):
     """Command: apply a validated import."""
 
     import_id: uuid.UUID
-    requested_by: str
+    requested_by: StorableText
 
 
 class ValidateImport(_Data):
     """Internal command of the importer: validate the import as confirmed."""
 
     import_id: uuid.UUID
-    confirm_version: int = Field(description="Stale versions (re-confirmed since) are ignored.")
+    confirm_version: int = Field(ge=0, le=INT_MAX, description="Stale versions (re-confirmed since) are ignored.")
 
 
 class ImportProgress(_Data):

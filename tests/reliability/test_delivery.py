@@ -270,6 +270,25 @@ async def test_poison_export_requests_are_dead_lettered_and_the_partition_moves_
                 partition,
             )
         )[0]
+        # Every field well formed, but an account id past bigint: the export's database
+        # cannot take it, and it was retried forever, holding the partition.
+        past_bigint = (
+            await send_raw(
+                topic,
+                envelope(
+                    topic,
+                    {
+                        "account_id": 2**63,
+                        "export_id": str(uuid.uuid4()),
+                        "requested_by": "tests:poison",
+                        "format": "csv",
+                        "selection": {"all": True},
+                    },
+                ),
+                f"poison-{uuid.uuid4()}",
+                partition,
+            )
+        )[0]
         ghost = ExportRequested(
             account_id=unknown_account_id(),
             export_id=uuid.UUID(unknown_account_job),
@@ -302,6 +321,7 @@ async def test_poison_export_requests_are_dead_lettered_and_the_partition_moves_
         for sent, code in (
             (not_json, "invalid_json"),
             (wrong_schema, "schema_mismatch"),
+            (past_bigint, "schema_mismatch"),
             (id_taken, "export_id_taken"),
             (ghost_sent, "unknown_account"),
         ):
