@@ -45,7 +45,7 @@ class ExportRequested(_Data):
     )
     format: ExportFormat
     selection: Selection
-    fields: list[str] | None = Field(
+    fields: list[StorableText] | None = Field(
         None, description="Field keys, in column order; default: every field.", examples=[["id", "name", "emails"]]
     )
     locale: Locale = Locale.PT_BR

@@ -43,11 +43,21 @@ class ContactFilter(BaseModel):
     @field_validator("custom")
     @classmethod
     def _custom_values_storable(cls, custom: dict[str, Any] | None) -> dict[str, Any] | None:
+        # The filter is stored with the export (jsonb) and compared in SQL: no NUL at any depth.
         for key, value in (custom or {}).items():
-            texts = value if isinstance(value, list) else [value]
-            if NUL in key or any(isinstance(text, str) and NUL in text for text in texts):
+            if _holds_nul(key) or _holds_nul(value):
                 raise ValueError(f"custom.{key}: {NUL_MESSAGE}")
         return custom
+
+
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return NUL in value
+    if isinstance(value, dict):
+        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(item) for item in value)
+    return False
 
 
 class Selection(BaseModel):

@@ -137,12 +137,15 @@ async def test_no_public_route_answers_5xx_to_odd_values(services: Services, swe
         {"filter": {"q": "\x00"}},
         {"filter": {"created_from": "0001-01-01T00:00:00+05:00"}},
         {"filter": {"custom": {"nope": 1}}},
+        {"filter": {"custom": {"nope": {"a\x00": ["b\x00"]}}}},
     ):
         for body in (
             {"selection": selection, "format": "csv"},
             {"selection": selection, "format": "xlsx", "locale": "fr"},
         ):
             await sweep.call("POST", f"{exports}/v1/exports", json=body)
+    for fields in (["id", "na\x00me"], ["nope"], [], ["id", "id"], [1]):
+        await sweep.call("POST", f"{exports}/v1/exports", json={"selection": {"all": True}, "fields": fields})
     for confirm in (
         {"fields": ["name"], "tag": "a\x00b"},
         {"fields": ["name\x00"]},

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from services.export.adapters.export_repository import ExportRecord
 from shared import topics
 from shared.auth import Caller
+from shared.bounds import StorableText
 from shared.events import ExportFormat, ExportRequested, Locale
 from shared.http_api import CallerDep, DepsDep, newest_first_cursor, parse_newest_first_cursor
 from shared.kafka import publish_event
@@ -24,7 +25,7 @@ router = APIRouter(prefix="/v1/exports", tags=["exports"])
 class ExportRequest(BaseModel):
     selection: Selection
     format: ExportFormat = ExportFormat.CSV
-    fields: list[str] | None = Field(None, description="Field keys, in column order; default: every field.")
+    fields: list[StorableText] | None = Field(None, description="Field keys, in column order; default: every field.")
     locale: Locale = Locale.PT_BR
     export_id: uuid.UUID | None = Field(
         None, description="Optional, chosen by the client: repeating a request with the same id is the same export."
