@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from tests.conftest import Services
-from tests.e2e.test_spreadsheet_programs import distinct_account_ids, export_via_api
+from tests.e2e.test_spreadsheet_programs import export_via_api
 from tests.support import journey
 from tests.support.accounts import TestAccount, add_contacts, create_account, sample_contacts
 
@@ -26,7 +26,6 @@ class TwoAccounts:
 
 @pytest.fixture(scope="module")
 async def accounts(services: Services) -> TwoAccounts:
-    await distinct_account_ids()
     a = await create_account(services.contacts.url)
     b = await create_account(services.contacts.url)
     return TwoAccounts(a, b, await add_contacts(services.contacts.url, a, sample_contacts(a, 3)))

@@ -21,7 +21,6 @@ The cases, and what each must give:
 from __future__ import annotations
 
 import asyncio
-import random
 import shutil
 import subprocess
 import time
@@ -29,13 +28,12 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 
 from tests.conftest import Services
 from tests.support import journey
-from tests.support.accounts import TestAccount, add_contacts, contacts_test_dsn, create_account, sample_contacts
+from tests.support.accounts import TestAccount, add_contacts, create_account, sample_contacts
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -89,19 +87,6 @@ def libreoffice_resave(source: Path, convert_to: str, infilter: str | None = Non
     return saved[0]
 
 
-async def distinct_account_ids() -> None:
-    """Moves this session's account ids far from 1, 2, 3…: another test session on the same
-    Kafka (its export service consumes the same topic) then finds no such account and
-    writes nothing under this session's object keys."""
-    conn = await asyncpg.connect(contacts_test_dsn())
-    try:
-        if await conn.fetchval("SELECT coalesce(max(id), 0) FROM accounts") < 1_000_000:
-            start = random.randrange(1_000_000, 2_000_000_000)
-            await conn.execute(f"ALTER TABLE accounts ALTER COLUMN id RESTART WITH {start}")
-    finally:
-        await conn.close()
-
-
 async def export_via_api(
     services: Services, account: TestAccount, body: dict[str, Any]
 ) -> tuple[dict[str, Any], bytes]:
@@ -131,7 +116,6 @@ class RichAccount:
 
 @pytest.fixture(scope="module")
 async def rich(services: Services, tmp_path_factory: pytest.TempPathFactory) -> RichAccount:
-    await distinct_account_ids()
     account = await create_account(services.contacts.url)
     people = sample_contacts(account, 12)
     for index, (company, cpf) in TRICKY_TEXT.items():

@@ -4,6 +4,7 @@ store, against the test database), then filled through the public contacts API."
 from __future__ import annotations
 
 import os
+import random
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -57,6 +58,7 @@ async def create_account(
     conn = await asyncpg.connect(contacts_test_dsn())
     await init_connection(conn)
     try:
+        await _ids_far_from_other_sessions(conn)
         account_id = await accounts_store.create_account(conn, f"Conta de teste {uuid.uuid4().hex[:8]}")
         made = [
             await accounts_store.add_user(conn, account_id, name, f"{slug}.{account_id}@exemplo.com.br")
@@ -68,6 +70,16 @@ async def create_account(
     finally:
         await conn.close()
     return TestAccount(account_id, token, [o.model_dump() for o in made])
+
+
+async def _ids_far_from_other_sessions(conn: asyncpg.Connection) -> None:
+    """Moves this session's account ids far from 1, 2, 3…: another stack on the same Kafka
+    (`make run`'s, whose demo account is 1, or another test session) consumes the same
+    command topics, and would otherwise answer a command for account 1 with its own
+    account's contacts, or write under this session's object keys."""
+    if await conn.fetchval("SELECT coalesce(max(id), 0) FROM accounts") < 1_000_000:
+        start = random.randrange(1_000_000, 2_000_000_000)
+        await conn.execute(f"ALTER TABLE accounts ALTER COLUMN id RESTART WITH {start}")
 
 
 async def add_contacts(contacts_url: str, account: TestAccount, contacts: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -100,7 +112,7 @@ def sample_contacts(account: TestAccount, count: int) -> list[dict[str, Any]]:
                 "tags": ["evento-2026", "vip"] if i % 5 == 0 else [],
                 "custom_fields": {
                     "cpf_cnpj": f"{i:03d}.456.789-0{i % 10}",
-                    "observacoes": "Linha 1\nLinha 2; com \"aspas\"",
+                    "observacoes": 'Linha 1\nLinha 2; com "aspas"',
                     "funcionarios": 10 + i,
                     "faturamento": f"{1234 + i}.56",
                     "aniversario": f"1990-0{1 + i % 9}-1{i % 10}",
