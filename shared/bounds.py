@@ -5,7 +5,7 @@ a 500 or a failed batch. The APIs and rules check these first, so that the calle
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field
 
@@ -16,6 +16,17 @@ NUL_MESSAGE = "holds the character NUL (U+0000), which cannot be stored"
 
 # A row id (contacts, users, accounts, tokens): identity columns count from 1.
 DatabaseId = Annotated[int, Field(ge=1, le=BIGINT_MAX)]
+
+
+def holds_nul(value: Any) -> bool:
+    """Whether text anywhere in a JSON-like value (keys too) holds NUL."""
+    if isinstance(value, str):
+        return NUL in value
+    if isinstance(value, dict):
+        return any(holds_nul(key) or holds_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(holds_nul(item) for item in value)
+    return False
 
 
 def _without_nul(text: str) -> str:

@@ -8,7 +8,7 @@ from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from shared.bounds import NUL, NUL_MESSAGE, DatabaseId, StorableText
+from shared.bounds import NUL_MESSAGE, DatabaseId, StorableText, holds_nul
 
 
 class ContactFilter(BaseModel):
@@ -45,19 +45,9 @@ class ContactFilter(BaseModel):
     def _custom_values_storable(cls, custom: dict[str, Any] | None) -> dict[str, Any] | None:
         # The filter is stored with the export (jsonb) and compared in SQL: no NUL at any depth.
         for key, value in (custom or {}).items():
-            if _holds_nul(key) or _holds_nul(value):
+            if holds_nul(key) or holds_nul(value):
                 raise ValueError(f"custom.{key}: {NUL_MESSAGE}")
         return custom
-
-
-def _holds_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return NUL in value
-    if isinstance(value, dict):
-        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
-    if isinstance(value, list):
-        return any(_holds_nul(item) for item in value)
-    return False
 
 
 class Selection(BaseModel):

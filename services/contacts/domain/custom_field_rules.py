@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from shared.bounds import NUL, NUL_MESSAGE
+from shared.bounds import NUL, NUL_MESSAGE, holds_nul
 from shared.fields import (
     CUSTOM_FIELD_TYPES,
     DECIMAL_FRACTION_DIGITS,
@@ -90,7 +90,7 @@ def canonical_custom_value(definition: CustomFieldDefinition, raw: Any) -> Any:
     option."""
     if is_empty(raw):
         return None
-    if _holds_nul(raw):
+    if holds_nul(raw):
         raise FieldValueError(definition.key, NUL_MESSAGE)
     convert = _CONVERTERS[definition.type]
     try:
@@ -100,11 +100,6 @@ def canonical_custom_value(definition: CustomFieldDefinition, raw: Any) -> Any:
     except (TypeError, ValueError, InvalidOperation) as error:
         expected = _EXPECTED[definition.type]
         raise FieldValueError(definition.key, f"{raw!r} is not {expected}") from error
-
-
-def _holds_nul(raw: Any) -> bool:
-    texts = raw if isinstance(raw, list) else (raw,)
-    return any(isinstance(text, str) and NUL in text for text in texts)
 
 
 def _text(raw: Any, _: CustomFieldDefinition) -> str:
